@@ -1,0 +1,620 @@
+"""Redress data, choices and the claim stage machine.
+
+The transition table (`TRANSITIONS`) is plain data: which stages a move may
+start from, where it ends, which permission it needs and whether it needs a
+reason. It is testable without a database. `claims.services` is the only code
+that applies it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from claims.money import format_money
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+# --- References -------------------------------------------------------------
+
+# Crockford's base-32: digits and capitals without I, L, O, U, so a reference read
+# aloud or copied from paper cannot be mistaken for another.
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_PATTERN = re.compile(r"^RDR-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+_CROCKFORD_CONFUSABLES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def generate_reference() -> str:
+    body = "".join(secrets.choice(CROCKFORD) for _ in range(8))
+    return f"RDR-{body[:4]}-{body[4:]}"
+
+
+def normalise_reference(text: str) -> str | None:
+    """The canonical `RDR-XXXX-XXXX` for what a person typed, or None if it cannot be one.
+
+    Accepts lower case, spaces, missing hyphens and the letters O, I and L typed
+    for 0 and 1, as Crockford's alphabet intends.
+    """
+    cleaned = re.sub(r"[\s\-]", "", text or "").upper()
+    cleaned = cleaned.removeprefix("RDR")
+    cleaned = cleaned.translate(_CROCKFORD_CONFUSABLES)
+    if len(cleaned) != 8 or any(char not in CROCKFORD for char in cleaned):
+        return None
+    return f"RDR-{cleaned[:4]}-{cleaned[4:]}"
+
+
+def generate_notice_code() -> str:
+    body = "".join(secrets.choice(CROCKFORD) for _ in range(12))
+    return f"{body[:4]}-{body[4:8]}-{body[8:]}"
+
+
+def normalise_notice_code(text: str) -> str | None:
+    cleaned = re.sub(r"[\s\-]", "", text or "").upper().translate(_CROCKFORD_CONFUSABLES)
+    if len(cleaned) != 12 or any(char not in CROCKFORD for char in cleaned):
+        return None
+    return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+
+
+def generate_verification_code() -> str:
+    """Short code printed in each email and on the claim page, so a claimant can tell
+    a real message from a phishing one."""
+    return "".join(secrets.choice(CROCKFORD) for _ in range(6))
+
+
+def normalise_postcode(text: str) -> str:
+    compact = re.sub(r"\s+", "", text or "").upper()
+    if len(compact) > 3:
+        return f"{compact[:-3]} {compact[-3:]}"
+    return compact
+
+
+# --- Stages and the transition table ----------------------------------------
+
+
+class Stage(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    TRIAGE = "triage", "Triage"
+    REJECTED = "rejected", "Rejected"
+    ASSESSMENT = "assessment", "Assessment"
+    INFORMATION_REQUESTED = "information_requested", "Information requested"
+    CLOSED_INCOMPLETE = "closed_incomplete", "Closed incomplete"
+    OFFER_PENDING_APPROVAL = "offer_pending_approval", "Offer pending approval"
+    OFFER_MADE = "offer_made", "Offer made"
+    ACCEPTED = "accepted", "Accepted"
+    PAYMENT_PENDING = "payment_pending", "Payment pending"
+    PAID = "paid", "Paid"
+    CLOSED = "closed", "Closed"
+    DECLINED = "declined", "Declined"
+    REVIEW = "review", "Review"
+    OFFER_EXPIRED = "offer_expired", "Offer expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+TERMINAL_STAGES = frozenset(
+    {
+        Stage.REJECTED,
+        Stage.CLOSED_INCOMPLETE,
+        Stage.CLOSED,
+        Stage.OFFER_EXPIRED,
+        Stage.WITHDRAWN,
+    }
+)
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff", "Staff"
+    CLAIMANT = "claimant", "Claimant"
+    SYSTEM = "system", "System"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One legal move of a claim between stages."""
+
+    name: str
+    sources: frozenset[Stage]
+    target: Stage
+    # Who may make it: staff need `permission` ("claims.<codename>"); claimant and
+    # system moves are made by the claim's own claimant or by Redress itself.
+    actors: frozenset[ActorKind]
+    permission: str | None = None
+    reason_required: bool = False
+    # The status update the claimant is sent; every move tells the claimant.
+    update: str = ""
+
+
+def _t(
+    name: str,
+    sources: Iterable[Stage],
+    target: Stage,
+    *actors: ActorKind,
+    permission: str | None = None,
+    reason_required: bool = False,
+    update: str,
+) -> Transition:
+    return Transition(
+        name=name,
+        sources=frozenset(sources),
+        target=target,
+        actors=frozenset(actors),
+        permission=permission,
+        reason_required=reason_required,
+        update=update,
+    )
+
+
+S, A = Stage, ActorKind
+WITHDRAWABLE = frozenset(
+    {
+        S.DRAFT,
+        S.SUBMITTED,
+        S.TRIAGE,
+        S.ASSESSMENT,
+        S.INFORMATION_REQUESTED,
+        S.OFFER_PENDING_APPROVAL,
+        S.OFFER_MADE,
+        S.DECLINED,
+        S.REVIEW,
+        S.ACCEPTED,
+    }
+)
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        _t("submit", [S.DRAFT], S.SUBMITTED, A.CLAIMANT, update="acknowledgement"),
+        _t("triage_start", [S.SUBMITTED], S.TRIAGE, A.STAFF,
+           permission="claims.triage_claim", update="in_triage"),
+        _t("triage_accept", [S.TRIAGE], S.ASSESSMENT, A.STAFF,
+           permission="claims.triage_claim", update="in_assessment"),
+        _t("triage_reject", [S.TRIAGE], S.REJECTED, A.STAFF,
+           permission="claims.triage_claim", reason_required=True, update="rejected"),
+        _t("information_request", [S.ASSESSMENT], S.INFORMATION_REQUESTED, A.STAFF,
+           permission="claims.assess_claim", reason_required=True,
+           update="information_requested"),
+        _t("information_provide", [S.INFORMATION_REQUESTED], S.ASSESSMENT, A.CLAIMANT,
+           update="information_received"),
+        _t("information_resume", [S.INFORMATION_REQUESTED], S.ASSESSMENT, A.STAFF,
+           permission="claims.assess_claim", reason_required=True,
+           update="information_received"),
+        _t("close_incomplete", [S.INFORMATION_REQUESTED], S.CLOSED_INCOMPLETE, A.SYSTEM,
+           update="closed_incomplete"),
+        _t("offer_propose", [S.ASSESSMENT], S.OFFER_PENDING_APPROVAL, A.STAFF,
+           permission="claims.propose_offer", update="offer_being_checked"),
+        _t("offer_make", [S.ASSESSMENT], S.OFFER_MADE, A.STAFF,
+           permission="claims.propose_offer", update="offer_made"),
+        _t("offer_approve", [S.OFFER_PENDING_APPROVAL], S.OFFER_MADE, A.STAFF,
+           permission="claims.approve_offer", update="offer_made"),
+        _t("offer_return", [S.OFFER_PENDING_APPROVAL], S.ASSESSMENT, A.STAFF,
+           permission="claims.approve_offer", reason_required=True, update="in_assessment"),
+        _t("offer_accept", [S.OFFER_MADE], S.ACCEPTED, A.CLAIMANT, update="accepted"),
+        _t("offer_decline", [S.OFFER_MADE], S.DECLINED, A.CLAIMANT,
+           reason_required=True, update="declined"),
+        _t("offer_expire", [S.OFFER_MADE], S.OFFER_EXPIRED, A.SYSTEM, update="offer_expired"),
+        _t("review_start", [S.DECLINED], S.REVIEW, A.STAFF, A.SYSTEM,
+           permission="claims.decide_review", update="in_review"),
+        _t("review_revise", [S.REVIEW], S.OFFER_MADE, A.STAFF,
+           permission="claims.decide_review", reason_required=True, update="review_outcome"),
+        _t("review_uphold", [S.REVIEW], S.CLOSED, A.STAFF,
+           permission="claims.decide_review", reason_required=True, update="review_outcome"),
+        _t("payment_queue", [S.ACCEPTED], S.PAYMENT_PENDING, A.STAFF,
+           permission="claims.manage_payments", update="payment_pending"),
+        _t("payment_fail", [S.PAYMENT_PENDING], S.ACCEPTED, A.STAFF,
+           permission="claims.manage_payments", reason_required=True, update="payment_failed"),
+        _t("payment_confirm", [S.PAYMENT_PENDING], S.PAID, A.STAFF,
+           permission="claims.manage_payments", update="paid"),
+        _t("close", [S.PAID], S.CLOSED, A.STAFF, A.SYSTEM,
+           permission="claims.manage_payments", update="closed"),
+        _t("withdraw", WITHDRAWABLE, S.WITHDRAWN, A.CLAIMANT,
+           reason_required=False, update="withdrawn"),
+    ]
+}
+del S, A
+
+
+def transitions_from(stage: str) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if stage in t.sources]
+
+
+# --- Schemes and the register -----------------------------------------------
+
+
+class Scheme(models.Model):
+    """One compensation programme for one incident."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    organisation = models.CharField(max_length=200, help_text="Who lost the data.")
+    incident_summary = models.TextField(help_text="What happened, in plain English.")
+    breach_start = models.DateField()
+    breach_end = models.DateField()
+    notice_date = models.DateField(help_text="When affected people were told.")
+    claims_open = models.DateField()
+    claims_close = models.DateField()
+    lost_time_hourly_rate = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    lost_time_hours_cap = models.DecimalField(
+        max_digits=6, decimal_places=2, help_text="Hours allowed without evidence."
+    )
+    lost_time_hours_cap_with_evidence = models.DecimalField(max_digits=6, decimal_places=2)
+    offer_approval_threshold = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Offers above this need a senior caseworker who did not assess the claim.",
+    )
+    cure_window_working_days = models.PositiveSmallIntegerField(default=20)
+    first_reminder_working_days = models.PositiveSmallIntegerField(default=10)
+    second_reminder_working_days = models.PositiveSmallIntegerField(default=17)
+    accept_by_working_days = models.PositiveSmallIntegerField(default=20)
+    fund_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    contact_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("configure_scheme", "Configure schemes"),
+            ("import_register", "Import the register"),
+            ("send_notices", "Send notices"),
+            ("view_reports", "See reports"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(breach_end__gte=models.F("breach_start")),
+                name="scheme_breach_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(claims_close__gt=models.F("claims_open")),
+                name="scheme_claim_window_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_open_on(self, day: dt.date) -> bool:
+        return self.claims_open <= day <= self.claims_close
+
+
+class DistressBand(models.Model):
+    """An award band for distress, e.g. moderate £250–£750."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="distress_bands")
+    name = models.CharField(max_length=40)
+    description = models.CharField(max_length=300, blank=True)
+    lower = models.DecimalField(max_digits=10, decimal_places=2)
+    upper = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, help_text="Empty: no upper limit."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["scheme", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "name"], name="distress_band_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        upper = format_money(self.upper) if self.upper is not None else "and above"
+        return f"{self.name}: {format_money(self.lower)} – {upper}"
+
+
+class RegisterEntry(models.Model):
+    """A person the organisation knows was affected, with the code sent in their notice."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="register")
+    notice_code = models.CharField(max_length=14)
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=10)
+    external_id = models.CharField(
+        max_length=64, blank=True, help_text="The organisation's own customer id, if any."
+    )
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "register entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "notice_code"], name="register_unique_notice_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.notice_code})"
+
+
+# --- Claims -----------------------------------------------------------------
+
+
+class Claim(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="claims")
+    reference = models.CharField(max_length=13, unique=True, default=generate_reference)
+    stage = models.CharField(
+        max_length=32, choices=Stage.choices, default=Stage.DRAFT, db_index=True
+    )
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every service write so a stale form can say "someone changed this".
+    version = models.PositiveIntegerField(default=1)
+
+    register_entry = models.ForeignKey(
+        RegisterEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims"
+    )
+    no_notice = models.BooleanField(
+        default=False, help_text="The claimant said they did not get a notice: check eligibility."
+    )
+
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    representative_name = models.CharField(max_length=200, blank=True)
+    representative_reason = models.TextField(blank=True)
+    what_happened = models.TextField(blank=True)
+    support_needs = models.TextField(blank=True)
+
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_claims",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    information_due = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("triage_claim", "Triage claims"),
+            ("assess_claim", "Assess claims and request information"),
+            ("propose_offer", "Propose offers"),
+            ("approve_offer", "Approve offers (four eyes)"),
+            ("decide_review", "Decide reviews"),
+            ("add_note", "Add internal notes"),
+            ("view_payment_details", "See payment details"),
+            ("manage_payments", "Build payment batches and mark paid or failed"),
+        ]
+        indexes = [
+            models.Index(fields=["scheme", "stage"], name="claim_scheme_stage"),
+            models.Index(fields=["assigned_to", "stage"], name="claim_assigned_stage"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage__in=Stage.values), name="claim_stage_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_admin_url(self) -> str:
+        return reverse("admin:claims_claim_change", args=[self.pk])
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.stage in TERMINAL_STAGES
+
+    def total_claimed(self) -> Decimal:
+        return sum((h.amount_claimed for h in self.heads_of_loss.all()), Decimal("0.00"))
+
+
+class HeadOfLoss(models.Model):
+    class Category(models.TextChoices):
+        UNAUTHORISED_TRANSACTIONS = "unauthorised_transactions", "Unauthorised transactions"
+        BANK_CHARGES = "bank_charges", "Bank charges"
+        CARD_REPLACEMENT = "card_replacement", "Card replacement or cancellation costs"
+        CREDIT_MONITORING = "credit_monitoring", "Credit monitoring"
+        TIME_SPENT = "time_spent", "Time spent"
+        OTHER_COSTS = "other_costs", "Other out-of-pocket costs"
+        DISTRESS = "distress", "Distress"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="heads_of_loss")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    description = models.TextField(blank=True)
+    incurred_on = models.DateField(null=True, blank=True)
+    hours = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, help_text="Time spent only."
+    )
+    amount_claimed = models.DecimalField(max_digits=12, decimal_places=2)
+    distress_band = models.ForeignKey(
+        DistressBand, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount_allowed = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    assessment_reason = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assessed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "heads of loss"
+        ordering = ["claim", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_claimed__gte=0), name="head_amount_claimed_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_allowed__isnull=True) | Q(amount_allowed__gte=0),
+                name="head_amount_allowed_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {format_money(self.amount_claimed)}"
+
+
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    # Never the claimant's filename: a generated name under a per-claim folder.
+    return f"evidence/{instance.claim_id}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
+    head_of_loss = models.ForeignKey(
+        HeadOfLoss, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
+    file = models.FileField(upload_to=evidence_upload_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["claim", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.size} bytes)"
+
+    @staticmethod
+    def checksum(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+
+class Offer(models.Model):
+    """What the scheme proposes, itemised, with an accept-by date. Versioned: a review
+    that revises an offer makes a new one and keeps the old."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="offers")
+    version = models.PositiveSmallIntegerField()
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    accept_by = models.DateField(null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    made_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "version"], name="offer_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim.reference} offer v{self.version}: {format_money(self.total)}"
+
+
+class OfferItem(models.Model):
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="items")
+    head_of_loss = models.ForeignKey(HeadOfLoss, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=32, choices=HeadOfLoss.Category.choices)
+    amount_claimed = models.DecimalField(max_digits=12, decimal_places=2)
+    amount_offered = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.TextField(blank=True)
+    # Kept with the item so four eyes still holds after a head is re-assessed.
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["offer", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {format_money(self.amount_offered)}"
+
+
+# --- The record: audit, notes, status updates --------------------------------
+
+
+class AuditEvent(models.Model):
+    """Who did what to a claim, when, from which stage to which, and why. Append-only."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=48)
+    actor_kind = models.CharField(max_length=12, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_stage = models.CharField(max_length=32, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=32, choices=Stage.choices, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["claim", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.action} {self.from_stage}→{self.to_stage}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_kind == ActorKind.STAFF and self.actor_id:
+            return str(self.actor)
+        return self.get_actor_kind_display()
+
+
+class InternalNote(models.Model):
+    """A note between staff. Never shown to the claimant."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["claim", "created_at"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.claim_id} by {self.author}"
+
+
+class StatusUpdate(models.Model):
+    """The outbox: one row per message to the claimant, written in the same transaction
+    as the change it reports and delivered afterwards by Celery. A row is the
+    promise; delivery can be retried until it is kept."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="status_updates")
+    event = models.ForeignKey(
+        AuditEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="status_updates"
+    )
+    kind = models.CharField(max_length=48)
+    stage = models.CharField(max_length=32, choices=Stage.choices)
+    verification_code = models.CharField(max_length=6, default=generate_verification_code)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim", "created_at", "id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="status_update_outbox")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.claim_id} ({self.state})"

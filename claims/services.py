@@ -1,0 +1,753 @@
+"""Every write that matters to a claim.
+
+Each service locks the claim row, checks who is acting, refuses anything the
+rules do not allow with a `ClaimError` that says why, and writes the change,
+its audit event and the claimant's status update in one transaction. Views,
+forms, admin actions and tasks call these; nothing else sets a stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from claims.models import (
+    TRANSITIONS,
+    ActorKind,
+    AuditEvent,
+    Claim,
+    HeadOfLoss,
+    InternalNote,
+    Offer,
+    OfferItem,
+    Scheme,
+    Stage,
+    StatusUpdate,
+    Transition,
+    normalise_postcode,
+)
+from claims.money import MoneyError, format_money, parse_money, round_money
+from claims.workdays import add_working_days
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class ClaimError(Exception):
+    """A change the rules refuse. The message is written for the person who asked."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, the claimant of one claim, or Redress itself."""
+
+    kind: ActorKind
+    user: Any = None
+    claim_id: int | None = None
+
+    @classmethod
+    def staff(cls, user: AbstractBaseUser | AnonymousUser) -> Actor:
+        return cls(kind=ActorKind.STAFF, user=user)
+
+    @classmethod
+    def claimant(cls, claim_id: int) -> Actor:
+        return cls(kind=ActorKind.CLAIMANT, claim_id=claim_id)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(kind=ActorKind.SYSTEM)
+
+    def __str__(self) -> str:
+        if self.kind == ActorKind.STAFF:
+            return str(self.user)
+        return str(self.kind.label)
+
+
+# --- Shared mechanics ---------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _lock(claim_id: int) -> Claim:
+    try:
+        return Claim.objects.select_for_update().select_related("scheme").get(pk=claim_id)
+    except Claim.DoesNotExist:
+        raise ClaimError("There is no such claim.", code="not_found") from None
+
+
+def _check_staff(actor: Actor, permission: str) -> None:
+    user = actor.user
+    if actor.kind != ActorKind.STAFF or user is None:
+        raise ClaimError("Only staff can do this.", code="forbidden")
+    if not (user.is_active and user.is_staff and user.has_perm(permission)):
+        raise ClaimError("Your role does not allow this.", code="forbidden")
+
+
+def _check_actor(claim: Claim, actor: Actor, transition: Transition) -> None:
+    if actor.kind not in transition.actors:
+        raise ClaimError(
+            f"The {actor.kind.label.lower()} cannot {transition.name.replace('_', ' ')} a claim.",
+            code="forbidden",
+        )
+    if actor.kind == ActorKind.STAFF:
+        assert transition.permission is not None
+        _check_staff(actor, transition.permission)
+    elif actor.kind == ActorKind.CLAIMANT and actor.claim_id != claim.pk:
+        raise ClaimError("There is no such claim.", code="not_found")
+
+
+def _check_version(claim: Claim, expected_version: int | None) -> None:
+    if expected_version is not None and claim.version != expected_version:
+        raise ClaimError(
+            "Someone else changed this claim since you opened it. "
+            "Reload it to see their change, then try again.",
+            code="conflict",
+        )
+
+
+def _record(
+    claim: Claim,
+    *,
+    action: str,
+    actor: Actor,
+    reason: str = "",
+    from_stage: str = "",
+    to_stage: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        claim=claim,
+        action=action,
+        actor_kind=actor.kind,
+        actor=actor.user if actor.kind == ActorKind.STAFF else None,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def _touch(claim: Claim, *fields: str) -> None:
+    claim.version += 1
+    claim.save(update_fields=["version", "updated_at", *fields])
+
+
+def _move(
+    claim: Claim,
+    transition_name: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    extra_fields: tuple[str, ...] = (),
+) -> AuditEvent:
+    """Apply one legal transition to a locked claim: new stage, audit event and
+    status update, all inside the caller's transaction."""
+    transition = TRANSITIONS[transition_name]
+    _check_actor(claim, actor, transition)
+    if claim.stage not in transition.sources:
+        raise ClaimError(
+            f"A claim that is {claim.get_stage_display().lower()} cannot "
+            f"{transition.name.replace('_', ' ')}.",
+            code="illegal_transition",
+        )
+    reason = (reason or "").strip()
+    if transition.reason_required and not reason:
+        raise ClaimError("Give a reason for this decision.", code="reason_required")
+    from_stage = claim.stage
+    claim.stage = transition.target
+    claim.stage_changed_at = timezone.now()
+    _touch(claim, "stage", "stage_changed_at", *extra_fields)
+    event = _record(
+        claim,
+        action=transition.name,
+        actor=actor,
+        reason=reason,
+        from_stage=from_stage,
+        to_stage=transition.target,
+        data=data,
+    )
+    StatusUpdate.objects.create(
+        claim=claim, event=event, kind=transition.update, stage=transition.target
+    )
+    return event
+
+
+def _money(value: object, field: str, *, allow_zero: bool = True) -> Decimal:
+    try:
+        return parse_money(value, allow_zero=allow_zero)
+    except MoneyError as error:
+        raise ClaimError(f"{field}: {error}", code="invalid_amount") from None
+
+
+def lost_time_amount(scheme: Scheme, hours: Decimal, *, with_evidence: bool) -> Decimal:
+    """Hours × the scheme's hourly rate, capped at the hours the scheme allows."""
+    cap = scheme.lost_time_hours_cap_with_evidence if with_evidence else scheme.lost_time_hours_cap
+    return round_money(min(hours, cap) * scheme.lost_time_hourly_rate)
+
+
+# --- Claimant side ------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_start(
+    *,
+    scheme: Scheme,
+    full_name: str,
+    email: str,
+    phone: str = "",
+    address: str = "",
+    postcode: str = "",
+    register_entry_id: int | None = None,
+    no_notice: bool = False,
+    today: dt.date | None = None,
+) -> Claim:
+    """Open a draft claim for a claimant."""
+    today = today or _today()
+    if not scheme.is_open_on(today):
+        raise ClaimError(
+            f"This scheme accepts claims from {scheme.claims_open:%-d %B %Y} "
+            f"to {scheme.claims_close:%-d %B %Y}.",
+            code="outside_claim_window",
+        )
+    full_name = (full_name or "").strip()
+    if not full_name:
+        raise ClaimError("Enter your full name.", code="required")
+    if not (email or "").strip():
+        raise ClaimError("Enter your email address.", code="required")
+    if register_entry_id is not None and not scheme.register.filter(pk=register_entry_id).exists():
+        raise ClaimError("That register entry is not part of this scheme.", code="invalid")
+    claim = Claim.objects.create(
+        scheme=scheme,
+        full_name=full_name,
+        email=email.strip(),
+        phone=phone.strip(),
+        address=address.strip(),
+        postcode=normalise_postcode(postcode),
+        register_entry_id=register_entry_id,
+        no_notice=no_notice,
+    )
+    _record(claim, action="start", actor=Actor.claimant(claim.pk), to_stage=Stage.DRAFT)
+    return claim
+
+
+@transaction.atomic
+def head_of_loss_add(
+    *,
+    claim_id: int,
+    actor: Actor,
+    category: str,
+    amount_claimed: object = None,
+    description: str = "",
+    incurred_on: dt.date | None = None,
+    hours: object = None,
+    today: dt.date | None = None,
+) -> HeadOfLoss:
+    """Add one line of loss to a draft claim. Time spent is priced from hours."""
+    today = today or _today()
+    claim = _lock(claim_id)
+    if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
+        raise ClaimError("There is no such claim.", code="not_found")
+    if claim.stage != Stage.DRAFT:
+        raise ClaimError("A claim can only be changed before it is submitted.", code="not_draft")
+    if category not in HeadOfLoss.Category.values:
+        raise ClaimError("Choose what kind of loss this is.", code="invalid_category")
+    scheme = claim.scheme
+    if incurred_on is not None:
+        if incurred_on > today:
+            raise ClaimError("The date cannot be in the future.", code="invalid_date")
+        if incurred_on < scheme.breach_start:
+            raise ClaimError(
+                f"The date must be on or after the breach began ({scheme.breach_start:%-d %B %Y}).",
+                code="invalid_date",
+            )
+    hours_value: Decimal | None = None
+    if category == HeadOfLoss.Category.TIME_SPENT:
+        try:
+            hours_value = Decimal(str(hours).strip())
+        except ArithmeticError:
+            raise ClaimError("Enter the hours you spent, like 2.5.", code="invalid_hours") from None
+        if not hours_value.is_finite() or hours_value <= 0 or hours_value > 1000:
+            raise ClaimError("Enter the hours you spent, like 2.5.", code="invalid_hours")
+        if hours_value != hours_value.quantize(Decimal("0.01")):
+            raise ClaimError("Hours can have at most two decimal places.", code="invalid_hours")
+        amount = lost_time_amount(scheme, hours_value, with_evidence=False)
+    elif category == HeadOfLoss.Category.DISTRESS:
+        # A claimant describes distress in words; the award comes from the scheme's bands.
+        amount = _money(amount_claimed if amount_claimed not in (None, "") else "0", "Amount")
+    else:
+        amount = _money(amount_claimed, "Amount", allow_zero=False)
+    head = HeadOfLoss.objects.create(
+        claim=claim,
+        category=category,
+        amount_claimed=amount,
+        description=(description or "").strip(),
+        incurred_on=incurred_on,
+        hours=hours_value,
+    )
+    _touch(claim)
+    return head
+
+
+@transaction.atomic
+def claim_submit(
+    *,
+    claim_id: int,
+    actor: Actor,
+    statement_of_truth: bool,
+    today: dt.date | None = None,
+) -> Claim:
+    today = today or _today()
+    claim = _lock(claim_id)
+    if claim.stage == Stage.SUBMITTED and actor.kind == ActorKind.CLAIMANT:
+        # A double click or a repeated POST finds the claim already submitted.
+        _check_actor(claim, actor, TRANSITIONS["submit"])
+        return claim
+    if not statement_of_truth:
+        raise ClaimError(
+            "Confirm that the information you have given is true.", code="statement_of_truth"
+        )
+    if not claim.scheme.is_open_on(today):
+        raise ClaimError(
+            f"The claim window closed on {claim.scheme.claims_close:%-d %B %Y}.",
+            code="outside_claim_window",
+        )
+    if not claim.heads_of_loss.exists():
+        raise ClaimError("Add at least one thing you are claiming for.", code="no_heads_of_loss")
+    claim.submitted_at = timezone.now()
+    _move(claim, "submit", actor, extra_fields=("submitted_at",))
+    return claim
+
+
+@transaction.atomic
+def claim_provide_information(*, claim_id: int, actor: Actor, response: str) -> Claim:
+    claim = _lock(claim_id)
+    response = (response or "").strip()
+    if not response:
+        raise ClaimError("Tell us the information we asked for.", code="required")
+    claim.information_due = None
+    _move(
+        claim, "information_provide", actor, reason=response, extra_fields=("information_due",)
+    )
+    return claim
+
+
+@transaction.atomic
+def offer_accept(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
+    today = today or _today()
+    claim = _lock(claim_id)
+    offer = _current_offer(claim)
+    if claim.stage == Stage.OFFER_MADE and offer.accept_by and today > offer.accept_by:
+        raise ClaimError(
+            f"This offer could be accepted until {offer.accept_by:%-d %B %Y}. "
+            "Contact us if you still want to accept it.",
+            code="offer_expired",
+        )
+    _move(claim, "offer_accept", actor, data={"offer_version": offer.version})
+    return claim
+
+
+@transaction.atomic
+def offer_decline(*, claim_id: int, actor: Actor, reason: str) -> Claim:
+    claim = _lock(claim_id)
+    offer = _current_offer(claim) if claim.stage == Stage.OFFER_MADE else None
+    _move(
+        claim,
+        "offer_decline",
+        actor,
+        reason=reason,
+        data={"offer_version": offer.version} if offer else None,
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_withdraw(*, claim_id: int, actor: Actor, reason: str = "") -> Claim:
+    claim = _lock(claim_id)
+    _move(claim, "withdraw", actor, reason=reason)
+    return claim
+
+
+# --- Staff side ---------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_transition(
+    *,
+    claim_id: int,
+    transition: str,
+    actor: Actor,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Claim:
+    """A move with no rule beyond the table: triage, payments, closing."""
+    if transition not in _PLAIN_TRANSITIONS:
+        raise ClaimError("That change needs its own service.", code="illegal_transition")
+    claim = _lock(claim_id)
+    _check_version(claim, expected_version)
+    if transition == "triage_start" and claim.assigned_to_id is None and actor.user is not None:
+        claim.assigned_to = actor.user
+        _move(claim, transition, actor, reason=reason, extra_fields=("assigned_to",))
+    else:
+        _move(claim, transition, actor, reason=reason)
+    return claim
+
+
+_PLAIN_TRANSITIONS = frozenset(
+    {
+        "triage_start",
+        "triage_accept",
+        "triage_reject",
+        "review_start",
+        "payment_queue",
+        "payment_fail",
+        "payment_confirm",
+        "close",
+    }
+)
+
+
+@transaction.atomic
+def claim_assign(
+    *, claim_id: int, actor: Actor, assignee: Any, expected_version: int | None = None
+) -> Claim:
+    _check_staff(actor, "claims.triage_claim")
+    claim = _lock(claim_id)
+    _check_version(claim, expected_version)
+    if assignee is not None and not (
+        assignee.is_active and assignee.is_staff and assignee.has_perm("claims.assess_claim")
+    ):
+        raise ClaimError(f"{assignee} is not a caseworker.", code="invalid_assignee")
+    previous = claim.assigned_to
+    claim.assigned_to = assignee
+    _touch(claim, "assigned_to")
+    _record(
+        claim,
+        action="assign",
+        actor=actor,
+        data={"from": str(previous or ""), "to": str(assignee or "")},
+    )
+    return claim
+
+
+@transaction.atomic
+def note_add(*, claim_id: int, actor: Actor, text: str) -> InternalNote:
+    _check_staff(actor, "claims.add_note")
+    claim = _lock(claim_id)
+    text = (text or "").strip()
+    if not text:
+        raise ClaimError("Write the note before saving it.", code="required")
+    note = InternalNote.objects.create(claim=claim, author=actor.user, text=text)
+    _record(claim, action="note", actor=actor)
+    return note
+
+
+@transaction.atomic
+def claim_request_information(
+    *,
+    claim_id: int,
+    actor: Actor,
+    request: str,
+    today: dt.date | None = None,
+    expected_version: int | None = None,
+) -> Claim:
+    today = today or _today()
+    claim = _lock(claim_id)
+    _check_version(claim, expected_version)
+    claim.information_due = add_working_days(today, claim.scheme.cure_window_working_days)
+    _move(
+        claim,
+        "information_request",
+        actor,
+        reason=request,
+        data={"due": claim.information_due.isoformat()},
+        extra_fields=("information_due",),
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_resume_assessment(*, claim_id: int, actor: Actor, reason: str) -> Claim:
+    """A caseworker takes a claim back from 'information requested' (e.g. the answer
+    came by post)."""
+    claim = _lock(claim_id)
+    claim.information_due = None
+    _move(claim, "information_resume", actor, reason=reason, extra_fields=("information_due",))
+    return claim
+
+
+@transaction.atomic
+def claim_close_incomplete(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
+    today = today or _today()
+    claim = _lock(claim_id)
+    if claim.information_due is not None and today <= claim.information_due:
+        raise ClaimError(
+            f"The claimant has until {claim.information_due:%-d %B %Y} to reply.",
+            code="cure_window_open",
+        )
+    _move(claim, "close_incomplete", actor)
+    return claim
+
+
+_ASSESSABLE_STAGES = {Stage.ASSESSMENT: "claims.assess_claim", Stage.REVIEW: "claims.decide_review"}
+
+
+@transaction.atomic
+def head_of_loss_assess(
+    *,
+    head_id: int,
+    actor: Actor,
+    amount_allowed: object,
+    reason: str = "",
+    distress_band_id: int | None = None,
+    expected_version: int | None = None,
+) -> HeadOfLoss:
+    """Record a caseworker's decision on one head of loss: the amount allowed and why."""
+    try:
+        claim_id = HeadOfLoss.objects.values_list("claim_id", flat=True).get(pk=head_id)
+    except HeadOfLoss.DoesNotExist:
+        raise ClaimError("There is no such head of loss.", code="not_found") from None
+    claim = _lock(claim_id)
+    permission = _ASSESSABLE_STAGES.get(Stage(claim.stage))
+    if permission is None:
+        raise ClaimError(
+            f"A claim that is {claim.get_stage_display().lower()} cannot be assessed.",
+            code="illegal_transition",
+        )
+    _check_staff(actor, permission)
+    _check_version(claim, expected_version)
+    head = claim.heads_of_loss.select_related("distress_band").get(pk=head_id)
+    amount = _money(amount_allowed, "Amount allowed")
+    reason = (reason or "").strip()
+    band = None
+    if head.category == HeadOfLoss.Category.DISTRESS:
+        if distress_band_id is None:
+            raise ClaimError("Choose the distress band.", code="band_required")
+        band = claim.scheme.distress_bands.filter(pk=distress_band_id).first()
+        if band is None:
+            raise ClaimError("That distress band is not one of this scheme's.", code="invalid")
+        if amount < band.lower or (band.upper is not None and amount > band.upper):
+            raise ClaimError(
+                f"An award in the {band.name} band must be between {format_money(band.lower)}"
+                + (f" and {format_money(band.upper)}." if band.upper is not None else " or more."),
+                code="outside_band",
+            )
+    elif amount > head.amount_claimed:
+        raise ClaimError(
+            f"The amount allowed cannot be more than the {format_money(head.amount_claimed)} "
+            "claimed.",
+            code="above_claimed",
+        )
+    if amount != head.amount_claimed and not reason:
+        raise ClaimError(
+            "Give a reason: the claimant is told why the amount differs from their claim.",
+            code="reason_required",
+        )
+    head.amount_allowed = amount
+    head.assessment_reason = reason
+    head.distress_band = band
+    head.assessed_by = actor.user
+    head.assessed_at = timezone.now()
+    head.save()
+    _touch(claim)
+    _record(
+        claim,
+        action="assess_head",
+        actor=actor,
+        reason=reason,
+        data={"head_of_loss": head.pk, "amount_allowed": str(amount)},
+    )
+    return head
+
+
+def _current_offer(claim: Claim) -> Offer:
+    offer = claim.offers.order_by("-version").first()
+    if offer is None:
+        raise ClaimError("This claim has no offer.", code="no_offer")
+    return offer
+
+
+def _assessors(offer: Offer) -> set[int]:
+    """Everyone who shaped an offer: its proposer and each head's assessor."""
+    ids = {offer.proposed_by_id}
+    ids.update(item.assessed_by_id for item in offer.items.all() if item.assessed_by_id)
+    return ids
+
+
+def _build_offer(claim: Claim, actor: Actor) -> Offer:
+    heads = list(claim.heads_of_loss.all())
+    if not heads:
+        raise ClaimError("This claim has nothing to make an offer on.", code="no_heads_of_loss")
+    unassessed = [h for h in heads if h.amount_allowed is None]
+    if unassessed:
+        names = ", ".join(h.get_category_display().lower() for h in unassessed)
+        raise ClaimError(f"Assess every head of loss first (still to do: {names}).",
+                         code="unassessed")
+    total = sum((h.amount_allowed for h in heads if h.amount_allowed is not None), Decimal("0.00"))
+    last = claim.offers.aggregate(v=Max("version"))["v"] or 0
+    offer = Offer.objects.create(
+        claim=claim, version=last + 1, total=total, proposed_by=actor.user
+    )
+    OfferItem.objects.bulk_create(
+        OfferItem(
+            offer=offer,
+            head_of_loss=h,
+            category=h.category,
+            amount_claimed=h.amount_claimed,
+            amount_offered=h.amount_allowed,
+            reason=h.assessment_reason,
+            assessed_by=h.assessed_by,
+        )
+        for h in heads
+    )
+    return offer
+
+
+def _make_offer(offer: Offer, today: dt.date) -> None:
+    offer.accept_by = add_working_days(today, offer.claim.scheme.accept_by_working_days)
+    offer.made_at = timezone.now()
+
+
+@transaction.atomic
+def offer_propose(
+    *,
+    claim_id: int,
+    actor: Actor,
+    today: dt.date | None = None,
+    expected_version: int | None = None,
+) -> Offer:
+    """Turn the assessment into an offer. At or below the scheme's threshold it is made
+    at once; above it, it waits for a senior caseworker who did not assess the claim."""
+    today = today or _today()
+    claim = _lock(claim_id)
+    _check_version(claim, expected_version)
+    _check_actor(claim, actor, TRANSITIONS["offer_propose"])
+    if claim.stage != Stage.ASSESSMENT:
+        raise ClaimError(
+            f"A claim that is {claim.get_stage_display().lower()} cannot have an offer proposed.",
+            code="illegal_transition",
+        )
+    offer = _build_offer(claim, actor)
+    data = {"offer_version": offer.version, "total": str(offer.total)}
+    if offer.total > claim.scheme.offer_approval_threshold:
+        _move(claim, "offer_propose", actor, data=data)
+    else:
+        _make_offer(offer, today)
+        offer.save(update_fields=["accept_by", "made_at"])
+        _move(claim, "offer_make", actor, data={**data, "accept_by": offer.accept_by.isoformat()})
+    return offer
+
+
+@transaction.atomic
+def offer_approve(
+    *,
+    claim_id: int,
+    actor: Actor,
+    today: dt.date | None = None,
+    expected_version: int | None = None,
+) -> Offer:
+    today = today or _today()
+    claim = _lock(claim_id)
+    _check_version(claim, expected_version)
+    _check_actor(claim, actor, TRANSITIONS["offer_approve"])
+    if claim.stage != Stage.OFFER_PENDING_APPROVAL:
+        raise ClaimError("Only an offer waiting for approval can be approved.",
+                         code="illegal_transition")
+    offer = _current_offer(claim)
+    if actor.user.pk in _assessors(offer):
+        raise ClaimError(
+            "You assessed this claim, so another senior caseworker must approve its offer.",
+            code="four_eyes",
+        )
+    _make_offer(offer, today)
+    offer.approved_by = actor.user
+    offer.approved_at = timezone.now()
+    offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
+    _move(
+        claim,
+        "offer_approve",
+        actor,
+        data={"offer_version": offer.version, "accept_by": offer.accept_by.isoformat()},
+    )
+    return offer
+
+
+@transaction.atomic
+def offer_return(*, claim_id: int, actor: Actor, reason: str) -> Claim:
+    """A senior caseworker sends a proposed offer back for re-assessment."""
+    claim = _lock(claim_id)
+    _move(claim, "offer_return", actor, reason=reason)
+    return claim
+
+
+@transaction.atomic
+def offer_expire(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
+    today = today or _today()
+    claim = _lock(claim_id)
+    if claim.stage == Stage.OFFER_MADE:
+        offer = _current_offer(claim)
+        if offer.accept_by is None or today <= offer.accept_by:
+            raise ClaimError("This offer can still be accepted.", code="offer_open")
+    _move(claim, "offer_expire", actor)
+    return claim
+
+
+def _check_independent_reviewer(claim: Claim, actor: Actor) -> None:
+    offer = _current_offer(claim)
+    if actor.user is not None and actor.user.pk in _assessors(offer):
+        raise ClaimError(
+            "You assessed the offer under review, so another senior caseworker must decide it.",
+            code="four_eyes",
+        )
+
+
+@transaction.atomic
+def review_revise(
+    *, claim_id: int, actor: Actor, reason: str, today: dt.date | None = None
+) -> Offer:
+    """End a review with a revised offer built from the heads of loss as re-assessed."""
+    today = today or _today()
+    claim = _lock(claim_id)
+    _check_actor(claim, actor, TRANSITIONS["review_revise"])
+    if claim.stage != Stage.REVIEW:
+        raise ClaimError("Only a claim under review can be given a revised offer.",
+                         code="illegal_transition")
+    _check_independent_reviewer(claim, actor)
+    if not (reason or "").strip():
+        raise ClaimError("Give a reason for this decision.", code="reason_required")
+    offer = _build_offer(claim, actor)
+    _make_offer(offer, today)
+    offer.approved_by = actor.user
+    offer.approved_at = timezone.now()
+    offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
+    _move(
+        claim,
+        "review_revise",
+        actor,
+        reason=reason,
+        data={"offer_version": offer.version, "total": str(offer.total)},
+    )
+    return offer
+
+
+@transaction.atomic
+def review_uphold(*, claim_id: int, actor: Actor, reason: str) -> Claim:
+    claim = _lock(claim_id)
+    _check_actor(claim, actor, TRANSITIONS["review_uphold"])
+    if claim.stage == Stage.REVIEW:
+        _check_independent_reviewer(claim, actor)
+    _move(claim, "review_uphold", actor, reason=reason)
+    return claim
