@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from claims import roles
+from tests.factories import People, SchemeFactory, staff
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
+    # In CI nothing may be skipped: a missing service or browser is a failure there.
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def scheme(db: None) -> Any:
+    return SchemeFactory()
+
+
+@pytest.fixture
+def people(db: None) -> People:
+    return People()
+
+
+@pytest.fixture
+def caseworker(db: None) -> Any:
+    return staff(roles.CASEWORKER)
+
+
+@pytest.fixture
+def senior(db: None) -> Any:
+    return staff(roles.SENIOR_CASEWORKER)
+
+
+@pytest.fixture
+def finance(db: None) -> Any:
+    return staff(roles.FINANCE_OFFICER)
+
+
+@pytest.fixture
+def scheme_admin(db: None) -> Any:
+    return staff(roles.SCHEME_ADMINISTRATOR)
