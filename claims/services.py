@@ -145,6 +145,20 @@ def _touch(claim: Claim, *fields: str) -> None:
     claim.save(update_fields=["version", "updated_at", *fields])
 
 
+def _check_can(claim: Claim, transition_name: str, actor: Actor, reason: str = "") -> Transition:
+    """Refuse a move this actor may not make from this stage, before any work is done."""
+    transition = TRANSITIONS[transition_name]
+    _check_actor(claim, actor, transition)
+    if claim.stage not in transition.sources:
+        raise ClaimError(
+            f"This cannot be done to a claim that is {claim.get_stage_display().lower()}.",
+            code="illegal_transition",
+        )
+    if transition.reason_required and not (reason or "").strip():
+        raise ClaimError("Give a reason for this decision.", code="reason_required")
+    return transition
+
+
 def _move(
     claim: Claim,
     transition_name: str,
@@ -156,17 +170,8 @@ def _move(
 ) -> AuditEvent:
     """Apply one legal transition to a locked claim: new stage, audit event and
     status update, all inside the caller's transaction."""
-    transition = TRANSITIONS[transition_name]
-    _check_actor(claim, actor, transition)
-    if claim.stage not in transition.sources:
-        raise ClaimError(
-            f"A claim that is {claim.get_stage_display().lower()} cannot "
-            f"{transition.name.replace('_', ' ')}.",
-            code="illegal_transition",
-        )
+    transition = _check_can(claim, transition_name, actor, reason)
     reason = (reason or "").strip()
-    if transition.reason_required and not reason:
-        raise ClaimError("Give a reason for this decision.", code="reason_required")
     from_stage = claim.stage
     claim.stage = transition.target
     claim.stage_changed_at = timezone.now()
@@ -316,6 +321,7 @@ def claim_submit(
         # A double click or a repeated POST finds the claim already submitted.
         _check_actor(claim, actor, TRANSITIONS["submit"])
         return claim
+    _check_can(claim, "submit", actor)
     if not statement_of_truth:
         raise ClaimError(
             "Confirm that the information you have given is true.", code="statement_of_truth"
@@ -335,6 +341,7 @@ def claim_submit(
 @transaction.atomic
 def claim_provide_information(*, claim_id: int, actor: Actor, response: str) -> Claim:
     claim = _lock(claim_id)
+    _check_can(claim, "information_provide", actor)
     response = (response or "").strip()
     if not response:
         raise ClaimError("Tell us the information we asked for.", code="required")
@@ -349,8 +356,9 @@ def claim_provide_information(*, claim_id: int, actor: Actor, response: str) -> 
 def offer_accept(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
     today = today or _today()
     claim = _lock(claim_id)
+    _check_can(claim, "offer_accept", actor)
     offer = _current_offer(claim)
-    if claim.stage == Stage.OFFER_MADE and offer.accept_by and today > offer.accept_by:
+    if offer.accept_by and today > offer.accept_by:
         raise ClaimError(
             f"This offer could be accepted until {offer.accept_by:%-d %B %Y}. "
             "Contact us if you still want to accept it.",
@@ -363,14 +371,9 @@ def offer_accept(*, claim_id: int, actor: Actor, today: dt.date | None = None) -
 @transaction.atomic
 def offer_decline(*, claim_id: int, actor: Actor, reason: str) -> Claim:
     claim = _lock(claim_id)
-    offer = _current_offer(claim) if claim.stage == Stage.OFFER_MADE else None
-    _move(
-        claim,
-        "offer_decline",
-        actor,
-        reason=reason,
-        data={"offer_version": offer.version} if offer else None,
-    )
+    _check_can(claim, "offer_decline", actor, reason)
+    offer = _current_offer(claim)
+    _move(claim, "offer_decline", actor, reason=reason, data={"offer_version": offer.version})
     return claim
 
 
@@ -467,6 +470,7 @@ def claim_request_information(
     today = today or _today()
     claim = _lock(claim_id)
     _check_version(claim, expected_version)
+    _check_can(claim, "information_request", actor, request)
     claim.information_due = add_working_days(today, claim.scheme.cure_window_working_days)
     _move(
         claim,
@@ -484,6 +488,7 @@ def claim_resume_assessment(*, claim_id: int, actor: Actor, reason: str) -> Clai
     """A caseworker takes a claim back from 'information requested' (e.g. the answer
     came by post)."""
     claim = _lock(claim_id)
+    _check_can(claim, "information_resume", actor, reason)
     claim.information_due = None
     _move(claim, "information_resume", actor, reason=reason, extra_fields=("information_due",))
     return claim
@@ -493,6 +498,7 @@ def claim_resume_assessment(*, claim_id: int, actor: Actor, reason: str) -> Clai
 def claim_close_incomplete(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
     today = today or _today()
     claim = _lock(claim_id)
+    _check_can(claim, "close_incomplete", actor)
     if claim.information_due is not None and today <= claim.information_due:
         raise ClaimError(
             f"The claimant has until {claim.information_due:%-d %B %Y} to reply.",
@@ -634,12 +640,7 @@ def offer_propose(
     today = today or _today()
     claim = _lock(claim_id)
     _check_version(claim, expected_version)
-    _check_actor(claim, actor, TRANSITIONS["offer_propose"])
-    if claim.stage != Stage.ASSESSMENT:
-        raise ClaimError(
-            f"A claim that is {claim.get_stage_display().lower()} cannot have an offer proposed.",
-            code="illegal_transition",
-        )
+    _check_can(claim, "offer_propose", actor)
     offer = _build_offer(claim, actor)
     data = {"offer_version": offer.version, "total": str(offer.total)}
     if offer.total > claim.scheme.offer_approval_threshold:
@@ -662,10 +663,7 @@ def offer_approve(
     today = today or _today()
     claim = _lock(claim_id)
     _check_version(claim, expected_version)
-    _check_actor(claim, actor, TRANSITIONS["offer_approve"])
-    if claim.stage != Stage.OFFER_PENDING_APPROVAL:
-        raise ClaimError("Only an offer waiting for approval can be approved.",
-                         code="illegal_transition")
+    _check_can(claim, "offer_approve", actor)
     offer = _current_offer(claim)
     if actor.user.pk in _assessors(offer):
         raise ClaimError(
@@ -697,10 +695,10 @@ def offer_return(*, claim_id: int, actor: Actor, reason: str) -> Claim:
 def offer_expire(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
     today = today or _today()
     claim = _lock(claim_id)
-    if claim.stage == Stage.OFFER_MADE:
-        offer = _current_offer(claim)
-        if offer.accept_by is None or today <= offer.accept_by:
-            raise ClaimError("This offer can still be accepted.", code="offer_open")
+    _check_can(claim, "offer_expire", actor)
+    offer = _current_offer(claim)
+    if offer.accept_by is None or today <= offer.accept_by:
+        raise ClaimError("This offer can still be accepted.", code="offer_open")
     _move(claim, "offer_expire", actor)
     return claim
 
@@ -721,13 +719,8 @@ def review_revise(
     """End a review with a revised offer built from the heads of loss as re-assessed."""
     today = today or _today()
     claim = _lock(claim_id)
-    _check_actor(claim, actor, TRANSITIONS["review_revise"])
-    if claim.stage != Stage.REVIEW:
-        raise ClaimError("Only a claim under review can be given a revised offer.",
-                         code="illegal_transition")
+    _check_can(claim, "review_revise", actor, reason)
     _check_independent_reviewer(claim, actor)
-    if not (reason or "").strip():
-        raise ClaimError("Give a reason for this decision.", code="reason_required")
     offer = _build_offer(claim, actor)
     _make_offer(offer, today)
     offer.approved_by = actor.user
@@ -746,8 +739,7 @@ def review_revise(
 @transaction.atomic
 def review_uphold(*, claim_id: int, actor: Actor, reason: str) -> Claim:
     claim = _lock(claim_id)
-    _check_actor(claim, actor, TRANSITIONS["review_uphold"])
-    if claim.stage == Stage.REVIEW:
-        _check_independent_reviewer(claim, actor)
+    _check_can(claim, "review_uphold", actor, reason)
+    _check_independent_reviewer(claim, actor)
     _move(claim, "review_uphold", actor, reason=reason)
     return claim
