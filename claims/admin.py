@@ -1,0 +1,476 @@
+"""The staff admin: every model visible, and nothing in it that can change a stage.
+
+Stages, audit events and status updates change only through `claims.services`,
+so the claim and its record are shown read-only here, for superusers too. What
+a person may see follows the Django groups of migration 0002: this module only
+ever takes rights away, never grants them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import Truncator
+
+from claims.models import (
+    AuditEvent,
+    Claim,
+    DistressBand,
+    Evidence,
+    HeadOfLoss,
+    InternalNote,
+    Offer,
+    OfferItem,
+    RegisterEntry,
+    Scheme,
+    StatusUpdate,
+    generate_notice_code,
+    normalise_notice_code,
+    normalise_postcode,
+    normalise_reference,
+)
+from claims.money import format_money
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+
+
+# --- Shared building blocks ---------------------------------------------------
+
+
+class LooseSearchAdmin(admin.ModelAdmin):
+    """The default search, plus exact matches on codes a person typed loosely."""
+
+    def extra_search(self, search_term: str) -> Q:
+        return Q()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        extra = self.extra_search(search_term)
+        if extra:
+            results |= queryset.filter(extra)
+        return results, may_have_duplicates
+
+
+class ReferenceSearchAdmin(LooseSearchAdmin):
+    """Finds a claim by its reference however it was typed: lower case, without
+    hyphens, with spaces, or with O/I/L for 0/1."""
+
+    reference_lookup = "claim__reference"
+
+    def extra_search(self, search_term: str) -> Q:
+        reference = normalise_reference(search_term)
+        if reference is None:
+            return Q()
+        return Q(**{self.reference_lookup: reference})
+
+
+class ReadOnlyAdmin(ReferenceSearchAdmin):
+    """A record that only `claims.services` writes: nobody adds, changes or deletes it
+    here, superusers included."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    select_related: tuple[str, ...] = ()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field for field in self.fields or () if isinstance(field, str)]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related(*self.select_related)
+
+
+class EvidenceDisplay:
+    @admin.display(description="Size", ordering="size")
+    def file_size(self, evidence: Evidence) -> str:
+        return filesizeformat(evidence.size)
+
+
+class AuditEventDisplay:
+    @admin.display(description="Actor")
+    def actor_name(self, event: AuditEvent) -> str:
+        return event.actor_label
+
+
+# --- Schemes and the register -------------------------------------------------
+
+
+class DistressBandInline(admin.TabularInline):
+    model = DistressBand
+    extra = 0
+    fields = ["position", "name", "description", "lower", "upper"]
+
+
+@admin.register(Scheme)
+class SchemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "claims_open", "claims_close", "fund"]
+    search_fields = ["name", "organisation", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at"]
+    inlines = [DistressBandInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "organisation", "incident_summary"]}),
+        ("Dates", {"fields": ["breach_start", "breach_end", "notice_date", "claims_open",
+                              "claims_close"]}),
+        ("Lost time", {"fields": ["lost_time_hourly_rate", "lost_time_hours_cap",
+                                  "lost_time_hours_cap_with_evidence"]}),
+        ("Offers and deadlines", {"fields": ["offer_approval_threshold",
+                                             "accept_by_working_days",
+                                             "cure_window_working_days",
+                                             "first_reminder_working_days",
+                                             "second_reminder_working_days"]}),
+        ("Fund and contact", {"fields": ["fund_amount", "contact_phone", "contact_email",
+                                         "created_at"]}),
+    ]  # fmt: skip
+
+    @admin.display(description="Fund", ordering="fund_amount")
+    def fund(self, scheme: Scheme) -> str:
+        return format_money(scheme.fund_amount)
+
+
+class RegisterEntryForm(forms.ModelForm):
+    class Meta:
+        model = RegisterEntry
+        fields = ["scheme", "notice_code", "full_name", "email", "address", "postcode",
+                  "external_id"]  # fmt: skip
+
+    def clean_notice_code(self) -> str:
+        code = normalise_notice_code(self.cleaned_data["notice_code"])
+        if code is None:
+            raise forms.ValidationError("A notice code is twelve letters and digits.")
+        return code
+
+    def clean_postcode(self) -> str:
+        return normalise_postcode(self.cleaned_data["postcode"])
+
+
+@admin.register(RegisterEntry)
+class RegisterEntryAdmin(LooseSearchAdmin):
+    form = RegisterEntryForm
+    list_display = ["full_name", "notice_code", "scheme", "postcode", "email", "notice_sent_at"]
+    list_filter = ["scheme", ("notice_sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["scheme"]
+    search_fields = ["full_name", "email", "postcode", "notice_code", "external_id"]
+    fields = [
+        "scheme",
+        "notice_code",
+        "full_name",
+        "email",
+        "address",
+        "postcode",
+        "external_id",
+        "notice_sent_at",
+        "created_at",
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A code already posted to someone must keep working; sending notices is
+        # its own job, so the sent date is not typed in.
+        readonly = ["notice_sent_at", "created_at"]
+        return ["notice_code", *readonly] if obj is not None else readonly
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {
+            "notice_code": generate_notice_code(),
+            **super().get_changeform_initial_data(request),
+        }
+
+    def extra_search(self, search_term: str) -> Q:
+        extra = Q()
+        if code := normalise_notice_code(search_term):
+            extra |= Q(notice_code=code)
+        if search_term.strip():
+            extra |= Q(postcode=normalise_postcode(search_term))
+        return extra
+
+
+# --- Claims -------------------------------------------------------------------
+
+
+class HeadOfLossInline(ReadOnlyInline):
+    model = HeadOfLoss
+    fields = [
+        "category",
+        "description",
+        "incurred_on",
+        "hours",
+        "amount_claimed",
+        "distress_band",
+        "amount_allowed",
+        "assessment_reason",
+        "assessed_by",
+        "assessed_at",
+    ]
+    select_related = ("distress_band", "assessed_by")
+
+
+class EvidenceInline(EvidenceDisplay, ReadOnlyInline):
+    """Metadata only: uploads are never served from a URL, and a link here would be one."""
+
+    model = Evidence
+    fields = ["original_name", "content_type", "file_size", "sha256", "head_of_loss",
+              "uploaded_at"]  # fmt: skip
+    select_related = ("head_of_loss",)
+
+
+class OfferInline(ReadOnlyInline):
+    model = Offer
+    fields = ["version", "total", "accept_by", "proposed_by", "approved_by", "made_at"]
+    # The claim too: each row is labelled with the offer's str, which names it.
+    select_related = ("claim", "proposed_by", "approved_by")
+    show_change_link = True
+
+
+class InternalNoteInline(ReadOnlyInline):
+    model = InternalNote
+    fields = ["created_at", "author", "text"]
+    select_related = ("author",)
+
+
+class AuditEventInline(AuditEventDisplay, ReadOnlyInline):
+    model = AuditEvent
+    verbose_name_plural = "history"
+    fields = ["created_at", "action", "actor_name", "from_stage", "to_stage", "reason"]
+    select_related = ("actor",)
+
+
+class StatusUpdateInline(ReadOnlyInline):
+    model = StatusUpdate
+    fields = ["created_at", "kind", "stage", "state", "attempts", "sent_at"]
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReferenceSearchAdmin):
+    """Claims come from claimants and change through the services, so the claim is
+    shown, not edited: a save from here would skip the version check and the audit
+    trail, and would write back a stage read before the save."""
+
+    reference_lookup = "reference"
+    list_display = ["reference", "full_name", "scheme", "stage", "assigned_to", "submitted_at"]
+    list_filter = [
+        "stage",
+        "scheme",
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "no_notice",
+    ]
+    list_select_related = ["scheme", "assigned_to"]
+    search_fields = ["reference", "full_name", "email", "postcode"]
+    actions = None
+    fieldsets = [
+        (None, {"fields": ["reference", "scheme", "stage", "stage_changed_at", "assigned_to",
+                           "submitted_at", "information_due", "total_claimed", "version",
+                           "created_at", "updated_at"]}),
+        ("Claimant", {"fields": ["full_name", "email", "phone", "address", "postcode",
+                                 "representative_name", "representative_reason",
+                                 "support_needs"]}),
+        ("Eligibility", {"fields": ["register_entry", "no_notice"]}),
+        ("What happened", {"fields": ["what_happened"]}),
+    ]  # fmt: skip
+    # Read-only even if a later change lets staff edit claimant details here.
+    readonly_fields = [
+        "reference",
+        "scheme",
+        "stage",
+        "stage_changed_at",
+        "version",
+        "assigned_to",
+        "submitted_at",
+        "information_due",
+        "total_claimed",
+        "register_entry",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [
+        HeadOfLossInline,
+        EvidenceInline,
+        OfferInline,
+        InternalNoteInline,
+        AuditEventInline,
+        StatusUpdateInline,
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The register entry carries the notice code; only roles that may see the
+        # register see which entry a claim matched.
+        if request.user.has_perm("claims.view_registerentry"):
+            return self.fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "register_entry"]})
+            for name, options in self.fieldsets
+        ]
+
+    def extra_search(self, search_term: str) -> Q:
+        extra = super().extra_search(search_term)
+        if search_term.strip():
+            extra |= Q(postcode=normalise_postcode(search_term))
+        return extra
+
+    @admin.display(description="Total claimed")
+    def total_claimed(self, claim: Claim) -> str:
+        return format_money(claim.total_claimed())
+
+
+@admin.register(HeadOfLoss)
+class HeadOfLossAdmin(ReadOnlyAdmin):
+    list_display = ["claim", "category", "amount_claimed", "amount_allowed", "assessed_by"]
+    list_filter = ["category"]
+    list_select_related = ["claim", "assessed_by"]
+    search_fields = ["claim__reference", "description"]
+    ordering = ["-created_at"]
+    fields = [
+        "claim",
+        "category",
+        "description",
+        "incurred_on",
+        "hours",
+        "amount_claimed",
+        "distress_band",
+        "amount_allowed",
+        "assessment_reason",
+        "assessed_by",
+        "assessed_at",
+        "created_at",
+    ]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(EvidenceDisplay, ReadOnlyAdmin):
+    """Metadata only: the stored file has no public URL and is never linked."""
+
+    list_display = ["original_name", "claim", "content_type", "file_size", "uploaded_at"]
+    list_filter = ["content_type"]
+    list_select_related = ["claim"]
+    search_fields = ["claim__reference", "original_name", "sha256"]
+    ordering = ["-uploaded_at"]
+    fields = [
+        "claim",
+        "head_of_loss",
+        "original_name",
+        "content_type",
+        "file_size",
+        "sha256",
+        "uploaded_at",
+    ]
+
+
+class OfferItemInline(ReadOnlyInline):
+    model = OfferItem
+    fields = ["category", "amount_claimed", "amount_offered", "reason", "assessed_by"]
+    select_related = ("assessed_by",)
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = ["claim", "version", "total", "accept_by", "proposed_by", "approved_by",
+                    "made_at"]  # fmt: skip
+    list_select_related = ["claim", "proposed_by", "approved_by"]
+    search_fields = ["claim__reference"]
+    ordering = ["-proposed_at"]
+    fields = [
+        "claim",
+        "version",
+        "total",
+        "accept_by",
+        "proposed_by",
+        "proposed_at",
+        "approved_by",
+        "approved_at",
+        "made_at",
+    ]
+    inlines = [OfferItemInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(AuditEventDisplay, ReadOnlyAdmin):
+    list_display = ["created_at", "claim", "action", "actor_name", "from_stage", "to_stage"]
+    list_filter = ["action", "actor_kind", "to_stage"]
+    list_select_related = ["claim", "actor"]
+    search_fields = ["claim__reference", "action"]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    fields = [
+        "claim",
+        "created_at",
+        "action",
+        "actor_kind",
+        "actor",
+        "from_stage",
+        "to_stage",
+        "reason",
+        "data",
+    ]
+
+
+@admin.register(InternalNote)
+class InternalNoteAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "claim", "author", "excerpt"]
+    list_select_related = ["claim", "author"]
+    search_fields = ["claim__reference", "text"]
+    ordering = ["-created_at"]
+    fields = ["claim", "author", "created_at", "text"]
+
+    @admin.display(description="Note")
+    def excerpt(self, note: InternalNote) -> str:
+        return Truncator(note.text).chars(80)
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "claim", "kind", "stage", "state", "attempts", "sent_at"]
+    list_filter = ["state", "kind", "stage"]
+    list_select_related = ["claim"]
+    search_fields = ["claim__reference", "kind"]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    fields = [
+        "claim",
+        "event",
+        "kind",
+        "stage",
+        "verification_code",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]

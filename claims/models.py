@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PATTERN = re.compile(r"^RDR-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
 _CROCKFORD_CONFUSABLES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# Spaces and every kind of dash: codes are often copied from PDFs with en dashes.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]")
 
 
 def generate_reference() -> str:
@@ -49,8 +51,10 @@ def normalise_reference(text: str) -> str | None:
     Accepts lower case, spaces, missing hyphens and the letters O, I and L typed
     for 0 and 1, as Crockford's alphabet intends.
     """
-    cleaned = re.sub(r"[\s\-]", "", text or "").upper()
-    cleaned = cleaned.removeprefix("RDR")
+    cleaned = _SEPARATORS.sub("", text or "").upper()
+    # Only an 11-character input carries the prefix: a body may itself start "RDR".
+    if len(cleaned) == 11 and cleaned.startswith("RDR"):
+        cleaned = cleaned[3:]
     cleaned = cleaned.translate(_CROCKFORD_CONFUSABLES)
     if len(cleaned) != 8 or any(char not in CROCKFORD for char in cleaned):
         return None
@@ -63,7 +67,7 @@ def generate_notice_code() -> str:
 
 
 def normalise_notice_code(text: str) -> str | None:
-    cleaned = re.sub(r"[\s\-]", "", text or "").upper().translate(_CROCKFORD_CONFUSABLES)
+    cleaned = _SEPARATORS.sub("", text or "").upper().translate(_CROCKFORD_CONFUSABLES)
     if len(cleaned) != 12 or any(char not in CROCKFORD for char in cleaned):
         return None
     return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
@@ -549,7 +553,9 @@ class OfferItem(models.Model):
 class AuditEvent(models.Model):
     """Who did what to a claim, when, from which stage to which, and why. Append-only."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    # PROTECT: a claim's history outlives any attempt to delete the claim; erasure and
+    # retention services remove or anonymise it deliberately.
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=48)
     actor_kind = models.CharField(max_length=12, choices=ActorKind.choices)
     actor = models.ForeignKey(

@@ -9,11 +9,12 @@ forms, admin actions and tasks call these; nothing else sets a stage.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -198,6 +199,21 @@ def _money(value: object, field: str, *, allow_zero: bool = True) -> Decimal:
         raise ClaimError(f"{field}: {error}", code="invalid_amount") from None
 
 
+_HOURS = re.compile(r"\d{1,4}(\.\d+)?", re.ASCII)
+
+
+def _hours(value: object) -> Decimal:
+    text = "" if value is None or isinstance(value, float) else str(value).strip()
+    if not _HOURS.fullmatch(text):
+        raise ClaimError("Enter the hours you spent as a number, like 2.5.", code="invalid_hours")
+    hours = Decimal(text)
+    if hours != hours.quantize(Decimal("0.01")):
+        raise ClaimError("Hours can have at most two decimal places.", code="invalid_hours")
+    if hours <= 0 or hours > 1000:
+        raise ClaimError("Enter the hours you spent: between 0.01 and 1,000.", code="invalid_hours")
+    return hours
+
+
 def lost_time_amount(scheme: Scheme, hours: Decimal, *, with_evidence: bool) -> Decimal:
     """Hours × the scheme's hourly rate, capped at the hours the scheme allows."""
     cap = scheme.lost_time_hours_cap_with_evidence if with_evidence else scheme.lost_time_hours_cap
@@ -205,6 +221,9 @@ def lost_time_amount(scheme: Scheme, hours: Decimal, *, with_evidence: bool) -> 
 
 
 # --- Claimant side ------------------------------------------------------------
+
+
+_REFERENCE_ATTEMPTS = 3
 
 
 @transaction.atomic
@@ -235,16 +254,26 @@ def claim_start(
         raise ClaimError("Enter your email address.", code="required")
     if register_entry_id is not None and not scheme.register.filter(pk=register_entry_id).exists():
         raise ClaimError("That register entry is not part of this scheme.", code="invalid")
-    claim = Claim.objects.create(
-        scheme=scheme,
-        full_name=full_name,
-        email=email.strip(),
-        phone=phone.strip(),
-        address=address.strip(),
-        postcode=normalise_postcode(postcode),
-        register_entry_id=register_entry_id,
-        no_notice=no_notice,
-    )
+    fields = {
+        "scheme": scheme,
+        "full_name": full_name,
+        "email": email.strip(),
+        "phone": phone.strip(),
+        "address": address.strip(),
+        "postcode": normalise_postcode(postcode),
+        "register_entry_id": register_entry_id,
+        "no_notice": no_notice,
+    }
+    # References are random: a collision is one in 10^12 per claim, but a claimant
+    # must never see an error for it, so draw again.
+    for attempt in range(_REFERENCE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                claim = Claim.objects.create(**fields)
+            break
+        except IntegrityError:
+            if attempt == _REFERENCE_ATTEMPTS - 1:
+                raise
     _record(claim, action="start", actor=Actor.claimant(claim.pk), to_stage=Stage.DRAFT)
     return claim
 
@@ -281,15 +310,10 @@ def head_of_loss_add(
             )
     hours_value: Decimal | None = None
     if category == HeadOfLoss.Category.TIME_SPENT:
-        try:
-            hours_value = Decimal(str(hours).strip())
-        except ArithmeticError:
-            raise ClaimError("Enter the hours you spent, like 2.5.", code="invalid_hours") from None
-        if not hours_value.is_finite() or hours_value <= 0 or hours_value > 1000:
-            raise ClaimError("Enter the hours you spent, like 2.5.", code="invalid_hours")
-        if hours_value != hours_value.quantize(Decimal("0.01")):
-            raise ClaimError("Hours can have at most two decimal places.", code="invalid_hours")
-        amount = lost_time_amount(scheme, hours_value, with_evidence=False)
+        hours_value = _hours(hours)
+        # Claimed up to the highest cap; the assessor applies the lower one when
+        # there is no evidence (see head_of_loss_assess).
+        amount = lost_time_amount(scheme, hours_value, with_evidence=True)
     elif category == HeadOfLoss.Category.DISTRESS:
         # A claimant describes distress in words; the award comes from the scheme's bands.
         amount = _money(amount_claimed if amount_claimed not in (None, "") else "0", "Amount")
@@ -304,6 +328,12 @@ def head_of_loss_add(
         hours=hours_value,
     )
     _touch(claim)
+    _record(
+        claim,
+        action="add_head",
+        actor=actor,
+        data={"head_of_loss": head.pk, "category": category, "amount_claimed": str(amount)},
+    )
     return head
 
 
@@ -547,9 +577,28 @@ def head_of_loss_assess(
             raise ClaimError("That distress band is not one of this scheme's.", code="invalid")
         if amount < band.lower or (band.upper is not None and amount > band.upper):
             raise ClaimError(
-                f"An award in the {band.name} band must be between {format_money(band.lower)}"
-                + (f" and {format_money(band.upper)}." if band.upper is not None else " or more."),
+                f"An award in the {band.name} band must be "
+                + (
+                    f"between {format_money(band.lower)} and {format_money(band.upper)}."
+                    if band.upper is not None
+                    else f"{format_money(band.lower)} or more."
+                ),
                 code="outside_band",
+            )
+    elif head.category == HeadOfLoss.Category.TIME_SPENT and head.hours is not None:
+        with_evidence = head.evidence.exists()
+        ceiling = lost_time_amount(claim.scheme, head.hours, with_evidence=with_evidence)
+        if amount > ceiling:
+            cap = (
+                claim.scheme.lost_time_hours_cap_with_evidence
+                if with_evidence
+                else claim.scheme.lost_time_hours_cap
+            )
+            raise ClaimError(
+                f"Time spent is allowed up to {cap.normalize():f} hours "
+                f"{'with' if with_evidence else 'without'} evidence: at most "
+                f"{format_money(ceiling)} here.",
+                code="above_cap",
             )
     elif amount > head.amount_claimed:
         raise ClaimError(
