@@ -252,8 +252,18 @@ def claim_start(
         raise ClaimError("Enter your full name.", code="required")
     if not (email or "").strip():
         raise ClaimError("Enter your email address.", code="required")
-    if register_entry_id is not None and not scheme.register.filter(pk=register_entry_id).exists():
-        raise ClaimError("That register entry is not part of this scheme.", code="invalid")
+    if register_entry_id is not None:
+        if not scheme.register.filter(pk=register_entry_id).exists():
+            raise ClaimError("That register entry is not part of this scheme.", code="invalid")
+        # One notice, one claim: a second would pay the same person twice.
+        if (
+            Claim.objects.filter(register_entry_id=register_entry_id)
+            .exclude(stage=Stage.WITHDRAWN)
+            .exists()
+        ):
+            raise ClaimError(
+                "A claim has already been made with this notice code.", code="already_claimed"
+            )
     fields = {
         "scheme": scheme,
         "full_name": full_name,
@@ -376,9 +386,7 @@ def claim_provide_information(*, claim_id: int, actor: Actor, response: str) -> 
     if not response:
         raise ClaimError("Tell us the information we asked for.", code="required")
     claim.information_due = None
-    _move(
-        claim, "information_provide", actor, reason=response, extra_fields=("information_due",)
-    )
+    _move(claim, "information_provide", actor, reason=response, extra_fields=("information_due",))
     return claim
 
 
@@ -646,15 +654,19 @@ def _build_offer(claim: Claim, actor: Actor) -> Offer:
     heads = list(claim.heads_of_loss.all())
     if not heads:
         raise ClaimError("This claim has nothing to make an offer on.", code="no_heads_of_loss")
-    unassessed = [h for h in heads if h.amount_allowed is None]
+    allowed = {h.pk: h.amount_allowed for h in heads if h.amount_allowed is not None}
+    unassessed = [h for h in heads if h.pk not in allowed]
     if unassessed:
         names = ", ".join(h.get_category_display().lower() for h in unassessed)
-        raise ClaimError(f"Assess every head of loss first (still to do: {names}).",
-                         code="unassessed")
-    total = sum((h.amount_allowed for h in heads if h.amount_allowed is not None), Decimal("0.00"))
+        raise ClaimError(
+            f"Assess every head of loss first (still to do: {names}).", code="unassessed"
+        )
     last = claim.offers.aggregate(v=Max("version"))["v"] or 0
     offer = Offer.objects.create(
-        claim=claim, version=last + 1, total=total, proposed_by=actor.user
+        claim=claim,
+        version=last + 1,
+        total=sum(allowed.values(), Decimal("0.00")),
+        proposed_by=actor.user,
     )
     OfferItem.objects.bulk_create(
         OfferItem(
@@ -662,7 +674,7 @@ def _build_offer(claim: Claim, actor: Actor) -> Offer:
             head_of_loss=h,
             category=h.category,
             amount_claimed=h.amount_claimed,
-            amount_offered=h.amount_allowed,
+            amount_offered=allowed[h.pk],
             reason=h.assessment_reason,
             assessed_by=h.assessed_by,
         )
@@ -671,9 +683,12 @@ def _build_offer(claim: Claim, actor: Actor) -> Offer:
     return offer
 
 
-def _make_offer(offer: Offer, today: dt.date) -> None:
-    offer.accept_by = add_working_days(today, offer.claim.scheme.accept_by_working_days)
+def _make_offer(offer: Offer, today: dt.date) -> dt.date:
+    """Put the offer in front of the claimant: it can be accepted until the date returned."""
+    accept_by = add_working_days(today, offer.claim.scheme.accept_by_working_days)
+    offer.accept_by = accept_by
     offer.made_at = timezone.now()
+    return accept_by
 
 
 @transaction.atomic
@@ -695,9 +710,9 @@ def offer_propose(
     if offer.total > claim.scheme.offer_approval_threshold:
         _move(claim, "offer_propose", actor, data=data)
     else:
-        _make_offer(offer, today)
+        accept_by = _make_offer(offer, today)
         offer.save(update_fields=["accept_by", "made_at"])
-        _move(claim, "offer_make", actor, data={**data, "accept_by": offer.accept_by.isoformat()})
+        _move(claim, "offer_make", actor, data={**data, "accept_by": accept_by.isoformat()})
     return offer
 
 
@@ -719,7 +734,7 @@ def offer_approve(
             "You assessed this claim, so another senior caseworker must approve its offer.",
             code="four_eyes",
         )
-    _make_offer(offer, today)
+    accept_by = _make_offer(offer, today)
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()
     offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
@@ -727,7 +742,7 @@ def offer_approve(
         claim,
         "offer_approve",
         actor,
-        data={"offer_version": offer.version, "accept_by": offer.accept_by.isoformat()},
+        data={"offer_version": offer.version, "accept_by": accept_by.isoformat()},
     )
     return offer
 
@@ -771,6 +786,15 @@ def review_revise(
     _check_can(claim, "review_revise", actor, reason)
     _check_independent_reviewer(claim, actor)
     offer = _build_offer(claim, actor)
+    reassessed_by_reviewer = offer.items.filter(assessed_by=actor.user).exists()
+    if offer.total > claim.scheme.offer_approval_threshold and reassessed_by_reviewer:
+        # Four eyes holds for revised offers too: whoever re-assessed a head in the
+        # review cannot also make a revised offer above the threshold.
+        raise ClaimError(
+            "You re-assessed this claim in the review, so another senior caseworker must "
+            "make a revised offer above the approval threshold.",
+            code="four_eyes",
+        )
     _make_offer(offer, today)
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()

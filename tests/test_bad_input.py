@@ -433,3 +433,25 @@ def test_a_finance_officer_cannot_assess_a_head_of_loss(in_assessment, people):
     _, transactions, _ = in_assessment
     with refused("Your role does not allow this", code="forbidden"):
         assess(transactions, people.finance, "35.00")
+
+
+@pytest.mark.django_db
+def test_a_notice_code_backs_only_one_live_claim(scheme):
+    from tests.factories import RegisterEntryFactory
+
+    entry = RegisterEntryFactory(scheme=scheme)
+    first = services.claim_start(
+        scheme=scheme, full_name="Ann Lee", email="ann@example.test", register_entry_id=entry.pk
+    )
+
+    with pytest.raises(ClaimError) as twice:
+        services.claim_start(
+            scheme=scheme, full_name="Ann Lee", email="ann@example.test", register_entry_id=entry.pk
+        )
+    services.claim_withdraw(claim_id=first.pk, actor=Actor.claimant(first.pk))
+    again = services.claim_start(
+        scheme=scheme, full_name="Ann Lee", email="ann@example.test", register_entry_id=entry.pk
+    )
+
+    assert twice.value.code == "already_claimed"
+    assert again.register_entry == entry

@@ -1,4 +1,4 @@
-"""An offer above the scheme's threshold is approved by a senior caseworker who did not assess it."""
+"""Offers above the scheme's threshold need a senior caseworker who did not assess them."""
 
 from __future__ import annotations
 
@@ -144,3 +144,32 @@ def test_revised_offer_after_review_is_a_new_version_and_keeps_the_old(people):
     ]
     item = offer.items.get()
     assert item.reason == "One charge was refunded by the bank"
+
+
+@pytest.mark.django_db
+def test_reviewer_who_reassessed_cannot_alone_make_a_revised_offer_above_the_threshold(people):
+    claim = claim_in_stage(Stage.OFFER_PENDING_APPROVAL, people=people)
+    services.offer_approve(claim_id=claim.pk, actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)))
+    services.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
+    reviewer = staff(roles.SENIOR_CASEWORKER)
+    services.claim_transition(
+        claim_id=claim.pk, transition="review_start", actor=Actor.staff(reviewer)
+    )
+    head = claim.heads_of_loss.get()
+    services.head_of_loss_assess(
+        head_id=head.pk,
+        actor=Actor.staff(reviewer),
+        amount_allowed=head.amount_claimed - Decimal("100.00"),
+        reason="One payment was refunded",
+    )
+    offers_before = claim.offers.count()
+
+    with pytest.raises(ClaimError) as alone:
+        services.review_revise(claim_id=claim.pk, actor=Actor.staff(reviewer), reason="Refund")
+    second = staff(roles.SENIOR_CASEWORKER)
+    offer = services.review_revise(claim_id=claim.pk, actor=Actor.staff(second), reason="Refund")
+
+    assert alone.value.code == "four_eyes"
+    assert offer.version == offers_before + 1
+    assert offer.total == head.amount_claimed - Decimal("100.00")
+    assert offer.approved_by == second

@@ -87,8 +87,22 @@ def test_parse_money_refuses_values_that_are_not_numbers(typed):
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "   ", "£", None, "twenty", "25 pounds", "£25p", "1.2.3", "--5", "0x10", "25£", "1e3",
-     "1_000", "\u0663"],
+    [
+        "",
+        "   ",
+        "£",
+        None,
+        "twenty",
+        "25 pounds",
+        "£25p",
+        "1.2.3",
+        "--5",
+        "0x10",
+        "25£",
+        "1e3",
+        "1_000",
+        "\u0663",
+    ],
 )
 def test_parse_money_refuses_empty_or_nonsense_input(typed):
     with pytest.raises(MoneyError, match="pounds and pence"):

@@ -155,7 +155,9 @@ def test_submitting_twice_makes_one_submission(people):
     claim = claim_in_stage(Stage.SUBMITTED, people=people)
     before = _snapshot(claim)
 
-    services.claim_submit(claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True)
+    services.claim_submit(
+        claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True
+    )
 
     assert _snapshot(claim) == before
     assert claim.events.filter(action="submit").count() == 1
@@ -164,8 +166,16 @@ def test_submitting_twice_makes_one_submission(people):
 def test_every_stage_but_the_final_ones_has_a_way_out():
     for stage in Stage.values:
         exits = transitions_from(stage)
-        if stage in {s.value for s in (Stage.REJECTED, Stage.CLOSED_INCOMPLETE, Stage.CLOSED,
-                                       Stage.OFFER_EXPIRED, Stage.WITHDRAWN)}:
+        if stage in {
+            s.value
+            for s in (
+                Stage.REJECTED,
+                Stage.CLOSED_INCOMPLETE,
+                Stage.CLOSED,
+                Stage.OFFER_EXPIRED,
+                Stage.WITHDRAWN,
+            )
+        }:
             assert exits == [], stage
         else:
             assert exits, stage
