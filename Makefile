@@ -46,7 +46,7 @@ test: $(VENV)/.installed-test
 
 test-sqlite: $(VENV)/.installed-test
 	@echo "== Test suite on SQLite (tests marked postgres run in the PostgreSQL pass)"
-	DATABASE_URL= REDIS_URL= $(BIN)/pytest $(XDIST) -m "not postgres" $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/pytest $(XDIST) -m "not postgres" $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-test
 	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect('$(TEST_POSTGRES_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
