@@ -26,7 +26,7 @@ if os.environ.get("BENCH_DATABASE_URL"):
 else:
     os.environ.pop("DATABASE_URL", None)
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
