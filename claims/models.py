@@ -604,6 +604,10 @@ class Evidence(models.Model):
     head_of_loss = models.ForeignKey(
         HeadOfLoss, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
     )
+    # Files sent with an answer to an information request.
+    message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
     file = models.FileField(upload_to=evidence_upload_to, max_length=200)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
@@ -701,6 +705,62 @@ class AuditEvent(models.Model):
         if self.actor_kind == ActorKind.STAFF and self.actor_id:
             return str(self.actor)
         return self.get_actor_kind_display()
+
+
+class Message(models.Model):
+    """A message between the scheme and the claimant: an information request, the
+    claimant's answer, or a caseworker's note to them. Both sides see it."""
+
+    class Direction(models.TextChoices):
+        TO_CLAIMANT = "to_claimant", "To the claimant"
+        FROM_CLAIMANT = "from_claimant", "From the claimant"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    event = models.ForeignKey(
+        AuditEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["claim", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} on {self.claim_id}"
+
+
+class AccessLink(models.Model):
+    """A single-use link emailed to a claimant, opening their claim for one session.
+
+    Only a hash of the token is stored: a copy of the database opens no claim.
+    """
+
+    class Purpose(models.TextChoices):
+        FOLLOW = "follow", "Follow a claim"
+        RESUME = "resume", "Return to a draft"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="access_links")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim", "-created_at"]
+        indexes = [models.Index(fields=["claim", "purpose"], name="access_link_claim_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for {self.claim_id}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
 
 
 class InternalNote(models.Model):

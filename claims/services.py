@@ -25,6 +25,7 @@ from claims.models import (
     Claim,
     HeadOfLoss,
     InternalNote,
+    Message,
     Offer,
     OfferItem,
     Scheme,
@@ -386,7 +387,12 @@ def claim_provide_information(*, claim_id: int, actor: Actor, response: str) -> 
     if not response:
         raise ClaimError("Tell us the information we asked for.", code="required")
     claim.information_due = None
-    _move(claim, "information_provide", actor, reason=response, extra_fields=("information_due",))
+    event = _move(
+        claim, "information_provide", actor, reason=response, extra_fields=("information_due",)
+    )
+    Message.objects.create(
+        claim=claim, direction=Message.Direction.FROM_CLAIMANT, body=response, event=event
+    )
     return claim
 
 
@@ -509,14 +515,22 @@ def claim_request_information(
     claim = _lock(claim_id)
     _check_version(claim, expected_version)
     _check_can(claim, "information_request", actor, request)
-    claim.information_due = add_working_days(today, claim.scheme.cure_window_working_days)
-    _move(
+    due = add_working_days(today, claim.scheme.cure_window_working_days)
+    claim.information_due = due
+    event = _move(
         claim,
         "information_request",
         actor,
         reason=request,
-        data={"due": claim.information_due.isoformat()},
+        data={"due": due.isoformat()},
         extra_fields=("information_due",),
+    )
+    Message.objects.create(
+        claim=claim,
+        direction=Message.Direction.TO_CLAIMANT,
+        body=request.strip(),
+        author=actor.user,
+        event=event,
     )
     return claim
 

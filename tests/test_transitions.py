@@ -302,3 +302,23 @@ def test_a_stale_version_is_refused_instead_of_overwriting(people):
 
     assert refused.value.code == "conflict"
     assert _snapshot(claim) == before
+
+
+@pytest.mark.django_db
+def test_information_request_and_answer_are_kept_as_messages_both_sides_see(people):
+    claim = claim_in_stage(Stage.ASSESSMENT, people=people)
+
+    services.claim_request_information(
+        claim_id=claim.pk, actor=Actor.staff(people.caseworker), request="  Send the statement "
+    )
+    services.claim_provide_information(
+        claim_id=claim.pk, actor=Actor.claimant(claim.pk), response="Attached, thank you"
+    )
+
+    to_claimant, from_claimant = claim.messages.order_by("created_at", "id")
+    assert (to_claimant.direction, to_claimant.body) == ("to_claimant", "Send the statement")
+    assert to_claimant.author == people.caseworker
+    assert to_claimant.event.action == "information_request"
+    assert (from_claimant.direction, from_claimant.body) == ("from_claimant", "Attached, thank you")
+    assert from_claimant.author is None
+    assert from_claimant.event.action == "information_provide"
