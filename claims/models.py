@@ -502,6 +502,21 @@ class Claim(models.Model):
     what_happened = models.TextField(blank=True)
     support_needs = models.TextField(blank=True)
 
+    class Format(models.TextChoices):
+        STANDARD = "standard", "Standard email and letters"
+        LARGE_PRINT = "large_print", "Large print"
+        BRAILLE = "braille", "Braille"
+        EASY_READ = "easy_read", "Easy read"
+        OTHER_LANGUAGE = "other_language", "Another language"
+
+    preferred_format = models.CharField(
+        max_length=16, choices=Format.choices, default=Format.STANDARD
+    )
+    preferred_language = models.CharField(max_length=60, blank=True)
+    # The claim form's pages the claimant has answered, so save-and-return knows
+    # where they left off.
+    answered_pages = models.JSONField(default=list, blank=True)
+
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -566,6 +581,8 @@ class HeadOfLoss(models.Model):
         max_digits=6, decimal_places=2, null=True, blank=True, help_text="Time spent only."
     )
     amount_claimed = models.DecimalField(max_digits=12, decimal_places=2)
+    # Category-specific answers, e.g. the plain choices describing distress.
+    details = models.JSONField(default=dict, blank=True)
     distress_band = models.ForeignKey(
         DistressBand, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -705,6 +722,29 @@ class AuditEvent(models.Model):
         if self.actor_kind == ActorKind.STAFF and self.actor_id:
             return str(self.actor)
         return self.get_actor_kind_display()
+
+
+class BankDetails(models.Model):
+    """Where a claimant wants to be paid. Sort code and account number are encrypted
+    at rest (claims.crypto) and only their last digits are kept readable."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="bank_details")
+    account_name = models.CharField(max_length=140)
+    sort_code_encrypted = models.BinaryField()
+    account_number_encrypted = models.BinaryField()
+    account_number_last4 = models.CharField(max_length=4)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "bank details"
+
+    def __str__(self) -> str:
+        return f"Account ••••{self.account_number_last4}"
+
+    @property
+    def masked_account_number(self) -> str:
+        return f"••••{self.account_number_last4}"
 
 
 class Message(models.Model):

@@ -22,7 +22,9 @@ from claims.models import (
     TRANSITIONS,
     ActorKind,
     AuditEvent,
+    BankDetails,
     Claim,
+    Evidence,
     HeadOfLoss,
     InternalNote,
     Message,
@@ -140,6 +142,10 @@ def _record(
         reason=reason,
         data=data or {},
     )
+
+
+# Other service modules (claims.access) write audit events the same way.
+record_event = _record
 
 
 def _touch(claim: Claim, *fields: str) -> None:
@@ -289,28 +295,19 @@ def claim_start(
     return claim
 
 
-@transaction.atomic
-def head_of_loss_add(
-    *,
-    claim_id: int,
-    actor: Actor,
+def _head_values(
+    scheme: Scheme,
     category: str,
-    amount_claimed: object = None,
-    description: str = "",
-    incurred_on: dt.date | None = None,
-    hours: object = None,
-    today: dt.date | None = None,
-) -> HeadOfLoss:
-    """Add one line of loss to a draft claim. Time spent is priced from hours."""
-    today = today or _today()
-    claim = _lock(claim_id)
-    if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
-        raise ClaimError("There is no such claim.", code="not_found")
-    if claim.stage != Stage.DRAFT:
-        raise ClaimError("A claim can only be changed before it is submitted.", code="not_draft")
+    *,
+    amount_claimed: object,
+    description: str,
+    incurred_on: dt.date | None,
+    hours: object,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Check a head of loss's answers; the fields to store. Time spent is priced from hours."""
     if category not in HeadOfLoss.Category.values:
         raise ClaimError("Choose what kind of loss this is.", code="invalid_category")
-    scheme = claim.scheme
     if incurred_on is not None:
         if incurred_on > today:
             raise ClaimError("The date cannot be in the future.", code="invalid_date")
@@ -330,20 +327,48 @@ def head_of_loss_add(
         amount = _money(amount_claimed if amount_claimed not in (None, "") else "0", "Amount")
     else:
         amount = _money(amount_claimed, "Amount", allow_zero=False)
-    head = HeadOfLoss.objects.create(
-        claim=claim,
-        category=category,
-        amount_claimed=amount,
-        description=(description or "").strip(),
+    return {
+        "amount_claimed": amount,
+        "description": (description or "").strip(),
+        "incurred_on": incurred_on,
+        "hours": hours_value,
+    }
+
+
+@transaction.atomic
+def head_of_loss_add(
+    *,
+    claim_id: int,
+    actor: Actor,
+    category: str,
+    amount_claimed: object = None,
+    description: str = "",
+    incurred_on: dt.date | None = None,
+    hours: object = None,
+    today: dt.date | None = None,
+) -> HeadOfLoss:
+    """Add one line of loss to a draft claim."""
+    claim = _lock_draft(claim_id, actor)
+    values = _head_values(
+        claim.scheme,
+        category,
+        amount_claimed=amount_claimed,
+        description=description,
         incurred_on=incurred_on,
-        hours=hours_value,
+        hours=hours,
+        today=today or _today(),
     )
+    head = HeadOfLoss.objects.create(claim=claim, category=category, **values)
     _touch(claim)
     _record(
         claim,
         action="add_head",
         actor=actor,
-        data={"head_of_loss": head.pk, "category": category, "amount_claimed": str(amount)},
+        data={
+            "head_of_loss": head.pk,
+            "category": category,
+            "amount_claimed": str(head.amount_claimed),
+        },
     )
     return head
 
@@ -830,3 +855,259 @@ def review_uphold(*, claim_id: int, actor: Actor, reason: str) -> Claim:
     _check_independent_reviewer(claim, actor)
     _move(claim, "review_uphold", actor, reason=reason)
     return claim
+
+
+# --- The claimant's draft, evidence and bank details ---------------------------
+
+DRAFT_PAGES = ("contact", "representative", "what-happened", "losses", "distress", "support")
+_DETAIL_FIELDS = {
+    "contact": ("full_name", "email", "phone", "address", "postcode"),
+    "representative": ("representative_name", "representative_reason"),
+    "what-happened": ("what_happened",),
+    "support": ("support_needs", "preferred_format", "preferred_language"),
+}
+
+
+def _lock_draft(claim_id: int, actor: Actor) -> Claim:
+    claim = _lock(claim_id)
+    if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
+        raise ClaimError("There is no such claim.", code="not_found")
+    if claim.stage != Stage.DRAFT:
+        raise ClaimError("A claim can only be changed before it is submitted.", code="not_draft")
+    return claim
+
+
+def _mark_answered(claim: Claim, page: str) -> None:
+    if page not in claim.answered_pages:
+        claim.answered_pages = [*claim.answered_pages, page]
+
+
+@transaction.atomic
+def claim_update_details(*, claim_id: int, actor: Actor, page: str, **values: str) -> Claim:
+    """Save one page of the claim form. Forms validate the values; this keeps the
+    rule that only the claimant changes a draft, and only while it is a draft."""
+    claim = _lock_draft(claim_id, actor)
+    allowed = _DETAIL_FIELDS.get(page)
+    if allowed is None or set(values) - set(allowed):
+        raise ClaimError("That is not part of this page.", code="invalid")
+    for field, value in values.items():
+        setattr(claim, field, normalise_postcode(value) if field == "postcode" else value.strip())
+    _mark_answered(claim, page)
+    _touch(claim, *values, "answered_pages")
+    _record(claim, action="update_details", actor=actor, data={"page": page})
+    return claim
+
+
+@transaction.atomic
+def claim_mark_answered(*, claim_id: int, actor: Actor, page: str) -> Claim:
+    """Record that a page with no fields of its own (e.g. the list of losses) is done."""
+    claim = _lock_draft(claim_id, actor)
+    if page not in DRAFT_PAGES:
+        raise ClaimError("That is not part of the claim form.", code="invalid")
+    _mark_answered(claim, page)
+    _touch(claim, "answered_pages")
+    return claim
+
+
+@transaction.atomic
+def head_of_loss_change(
+    *,
+    head_id: int,
+    actor: Actor,
+    amount_claimed: object = None,
+    description: str = "",
+    incurred_on: dt.date | None = None,
+    hours: object = None,
+    today: dt.date | None = None,
+) -> HeadOfLoss:
+    """Replace a draft head of loss's answers, with the same checks as adding one."""
+    claim_id = HeadOfLoss.objects.filter(pk=head_id).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        raise ClaimError("There is no such item.", code="not_found")
+    claim = _lock_draft(claim_id, actor)
+    head = claim.heads_of_loss.get(pk=head_id)
+    values = _head_values(
+        claim.scheme,
+        head.category,
+        amount_claimed=amount_claimed,
+        description=description,
+        incurred_on=incurred_on,
+        hours=hours,
+        today=today or _today(),
+    )
+    for field, value in values.items():
+        setattr(head, field, value)
+    head.save(update_fields=list(values))
+    _touch(claim)
+    _record(
+        claim,
+        action="change_head",
+        actor=actor,
+        data={"head_of_loss": head.pk, "amount_claimed": str(head.amount_claimed)},
+    )
+    return head
+
+
+@transaction.atomic
+def head_of_loss_remove(*, head_id: int, actor: Actor) -> None:
+    claim_id = HeadOfLoss.objects.filter(pk=head_id).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        raise ClaimError("There is no such item.", code="not_found")
+    claim = _lock_draft(claim_id, actor)
+    head = HeadOfLoss.objects.get(pk=head_id)
+    for evidence in head.evidence.all():
+        evidence.file.delete(save=False)
+        evidence.delete()
+    _record(
+        claim,
+        action="remove_head",
+        actor=actor,
+        data={"category": head.category, "amount_claimed": str(head.amount_claimed)},
+    )
+    head.delete()
+    _touch(claim)
+
+
+@transaction.atomic
+def distress_set(
+    *, claim_id: int, actor: Actor, affected: bool, effects: list[str], account: str
+) -> HeadOfLoss | None:
+    """The claimant's own account of distress: one head of loss, or none if not affected."""
+    claim = _lock_draft(claim_id, actor)
+    existing = claim.heads_of_loss.filter(category=HeadOfLoss.Category.DISTRESS).first()
+    head: HeadOfLoss | None = None
+    if affected:
+        account = (account or "").strip()
+        if not account and not effects:
+            raise ClaimError(
+                "Tell us how the breach affected you, or choose at least one of the effects.",
+                code="required",
+            )
+        head = existing or HeadOfLoss(
+            claim=claim, category=HeadOfLoss.Category.DISTRESS, amount_claimed=Decimal("0.00")
+        )
+        head.description = account
+        head.details = {"effects": list(effects)}
+        head.save()
+    elif existing is not None:
+        existing.delete()
+    _mark_answered(claim, "distress")
+    _touch(claim, "answered_pages")
+    _record(claim, action="update_details", actor=actor, data={"page": "distress"})
+    return head
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    claim_id: int,
+    actor: Actor,
+    upload: Any,
+    head_of_loss_id: int | None = None,
+    message_id: int | None = None,
+) -> Evidence:
+    """Store one checked upload (see claims.uploads) under a generated name."""
+    from django.core.files.base import ContentFile
+
+    from claims.uploads import MAX_FILES_PER_CLAIM, UploadError, check_upload
+
+    claim = _lock(claim_id)
+    if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
+        raise ClaimError("There is no such claim.", code="not_found")
+    if claim.stage not in (Stage.DRAFT, Stage.INFORMATION_REQUESTED):
+        raise ClaimError(
+            "Files can be added while you make your claim or when we ask for them.",
+            code="not_accepting_files",
+        )
+    if claim.evidence.count() >= MAX_FILES_PER_CLAIM:
+        raise ClaimError(
+            f"A claim can have at most {MAX_FILES_PER_CLAIM} files. Remove one to add another, "
+            "or combine pages into one PDF.",
+            code="too_many_files",
+        )
+    if head_of_loss_id is not None and not claim.heads_of_loss.filter(pk=head_of_loss_id).exists():
+        raise ClaimError("There is no such item.", code="not_found")
+    try:
+        checked = check_upload(upload)
+    except UploadError as error:
+        raise ClaimError(str(error), code="invalid_file") from None
+    evidence = Evidence(
+        claim=claim,
+        head_of_loss_id=head_of_loss_id,
+        message_id=message_id,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=Evidence.checksum(checked.data),
+    )
+    evidence.file.save("upload", ContentFile(checked.data), save=False)
+    evidence.save()
+    _touch(claim)
+    _record(
+        claim,
+        action="add_evidence",
+        actor=actor,
+        data={"evidence": evidence.pk, "size": evidence.size, "type": evidence.content_type},
+    )
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, evidence_id: int, actor: Actor) -> None:
+    claim_id = Evidence.objects.filter(pk=evidence_id).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        raise ClaimError("There is no such file.", code="not_found")
+    claim = _lock_draft(claim_id, actor)
+    evidence = Evidence.objects.get(pk=evidence_id)
+    name = evidence.file.name
+    evidence.delete()
+    _touch(claim)
+    _record(claim, action="remove_evidence", actor=actor, data={"evidence": evidence_id})
+    transaction.on_commit(lambda: Evidence.file.field.storage.delete(name))
+
+
+_SORT_CODE = re.compile(r"\d{6}", re.ASCII)
+_ACCOUNT_NUMBER = re.compile(r"\d{8}", re.ASCII)
+
+
+@transaction.atomic
+def bank_details_set(
+    *, claim_id: int, actor: Actor, account_name: str, sort_code: str, account_number: str
+) -> BankDetails:
+    """Where to pay an accepted offer. Stored encrypted; only the last four digits stay
+    readable. Never logged, never passed to a task."""
+    from claims import crypto
+
+    claim = _lock(claim_id)
+    if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
+        raise ClaimError("There is no such claim.", code="not_found")
+    if claim.stage != Stage.ACCEPTED:
+        raise ClaimError(
+            "Bank details are taken once you have accepted an offer.", code="not_accepted"
+        )
+    sort_code = re.sub(r"[\s\-]", "", sort_code or "")
+    account_number = re.sub(r"\s", "", account_number or "")
+    account_name = (account_name or "").strip()
+    if not account_name:
+        raise ClaimError("Enter the name on the account.", code="required")
+    if not _SORT_CODE.fullmatch(sort_code):
+        raise ClaimError("Enter a sort code of 6 digits, like 30-94-57.", code="invalid_sort_code")
+    if not _ACCOUNT_NUMBER.fullmatch(account_number):
+        raise ClaimError("Enter an account number of 8 digits.", code="invalid_account_number")
+    details, created = BankDetails.objects.update_or_create(
+        claim=claim,
+        defaults={
+            "account_name": account_name,
+            "sort_code_encrypted": crypto.encrypt(sort_code),
+            "account_number_encrypted": crypto.encrypt(account_number),
+            "account_number_last4": account_number[-4:],
+        },
+    )
+    _touch(claim)
+    _record(
+        claim,
+        action="bank_details_given" if created else "bank_details_changed",
+        actor=actor,
+        data={"account": details.masked_account_number},
+    )
+    return details

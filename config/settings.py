@@ -42,6 +42,24 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _bank_details_keys() -> list[str]:
+    keys = env.list("BANK_DETAILS_KEYS", default=[])
+    if keys or not DEBUG:
+        return keys  # production without keys fails the claims.E001 system check
+    key_file = VAR_DIR / "bank_details_key"
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+
+        key_file.write_text(Fernet.generate_key().decode())
+        key_file.chmod(0o600)
+    return [key_file.read_text().strip()]
+
+
+# Fernet keys for bank details, newest first; separate from SECRET_KEY so one leak
+# does not expose the other. `manage.py rotate_bank_details` re-encrypts with the first.
+BANK_DETAILS_KEYS = _bank_details_keys()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
