@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import pytest
@@ -29,6 +30,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings: Any) -> None:
+    """Each test counts rate limits and caches from zero, even on a shared Redis or a
+    file cache that outlives the run, without clearing another test's keys."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": uuid.uuid4().hex}
+        for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

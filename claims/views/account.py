@@ -1,0 +1,198 @@
+"""Follow my claim: the claimant's own page once they have opened a link."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods
+
+from claims import services
+from claims.claimant_text import STAGE_NEXT, update_title
+from claims.forms import AcceptForm, BankDetailsForm, DeclineForm, RespondForm, WithdrawForm
+from claims.models import TRANSITIONS, BankDetails, Claim, Stage
+from claims.services import Actor, ClaimError
+from claims.views.common import claimant_required, form_error, page
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.claimant(request.claim.pk)  # type: ignore[attr-defined]
+
+
+def _timeline(claim: Claim) -> list[dict[str, object]]:
+    steps = []
+    for event in claim.events.exclude(to_stage="").order_by("created_at", "id"):
+        steps.append({"stage": Stage(event.to_stage).label, "at": event.created_at})
+    return steps
+
+
+@claimant_required
+def my_claim(request: HttpRequest) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    if claim.stage == Stage.DRAFT:
+        return redirect("claims:resume")
+    offer = claim.offers.filter(made_at__isnull=False).order_by("-version").first()
+    bank = BankDetails.objects.filter(claim=claim).first()
+    updates = [
+        {"title": update_title(u.kind), "code": u.verification_code, "at": u.created_at}
+        for u in claim.status_updates.order_by("-created_at", "-id")
+    ]
+    return page(
+        request,
+        "claims/my_claim.html",
+        claim=claim,
+        timeline=_timeline(claim),
+        next_step=STAGE_NEXT.get(claim.stage, ""),
+        updates=updates,
+        claim_messages=claim.messages.prefetch_related("evidence").order_by("-created_at"),
+        evidence=claim.evidence.filter(message__isnull=True),
+        offer=offer,
+        bank=bank,
+        can_withdraw=claim.stage in TRANSITIONS["withdraw"].sources,
+    )
+
+
+@claimant_required
+@require_http_methods(["GET", "POST"])
+def respond(request: HttpRequest) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    if claim.stage != Stage.INFORMATION_REQUESTED:
+        return redirect("claims:my_claim")
+    question = claim.messages.filter(direction="to_claimant").order_by("-created_at").first()
+    form = RespondForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                # Files first, while the claim still accepts them; the answer then moves it on.
+                uploads = [
+                    services.evidence_add(claim_id=claim.pk, actor=_actor(request), upload=upload)
+                    for upload in form.cleaned_data["files"]
+                ]
+                services.claim_provide_information(
+                    claim_id=claim.pk, actor=_actor(request), response=form.cleaned_data["response"]
+                )
+                answer = claim.messages.filter(direction="from_claimant").latest("created_at")
+                claim.evidence.filter(pk__in=[u.pk for u in uploads]).update(message=answer)
+        except ClaimError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, "Thank you. We have your answer and will look at it soon.")
+            return redirect("claims:my_claim")
+    return page(request, "claims/respond.html", claim=claim, form=form, question=question)
+
+
+def _current_offer(claim: Claim):  # type: ignore[no-untyped-def]
+    offer = claim.offers.filter(made_at__isnull=False).order_by("-version").first()
+    if offer is None:
+        raise Http404("There is no offer on this claim.")
+    return offer
+
+
+@claimant_required
+@require_http_methods(["GET", "POST"])
+def offer_view(request: HttpRequest) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    offer = _current_offer(claim)
+    form = AcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_accept(claim_id=claim.pk, actor=_actor(request))
+        except ClaimError as error:
+            form_error(form, error, "confirm")
+        else:
+            messages.success(request, "You have accepted the offer. Now tell us where to pay it.")
+            return redirect("claims:bank_details")
+    return page(
+        request,
+        "claims/offer.html",
+        claim=claim,
+        offer=offer,
+        items=offer.items.all(),
+        form=form,
+        can_respond=claim.stage == Stage.OFFER_MADE,
+    )
+
+
+@claimant_required
+@require_http_methods(["GET", "POST"])
+def offer_decline(request: HttpRequest) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    if claim.stage != Stage.OFFER_MADE:
+        return redirect("claims:my_claim")
+    form = DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_decline(
+                claim_id=claim.pk, actor=_actor(request), reason=form.cleaned_data["reason"]
+            )
+        except ClaimError as error:
+            form_error(form, error, "reason")
+        else:
+            messages.success(
+                request, "You have declined the offer. A senior caseworker will review your claim."
+            )
+            return redirect("claims:my_claim")
+    return page(request, "claims/offer_decline.html", claim=claim, form=form)
+
+
+@claimant_required
+@require_http_methods(["GET", "POST"])
+def bank_details(request: HttpRequest) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    if claim.stage != Stage.ACCEPTED:
+        return redirect("claims:my_claim")
+    existing = BankDetails.objects.filter(claim=claim).first()
+    form = BankDetailsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.bank_details_set(claim_id=claim.pk, actor=_actor(request), **form.cleaned_data)
+        except ClaimError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, "Thank you. We will pay your compensation into this account.")
+            return redirect("claims:my_claim")
+    # Never echo what was typed back into the page: a bank form re-shown is blank.
+    if form.is_bound:
+        form.data = form.data.copy()
+        for name in ("sort_code", "account_number"):
+            form.data[name] = ""
+    return page(request, "claims/bank_details.html", claim=claim, form=form, existing=existing)
+
+
+@claimant_required
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    if claim.stage not in TRANSITIONS["withdraw"].sources:
+        return redirect("claims:my_claim")
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.claim_withdraw(
+                claim_id=claim.pk, actor=_actor(request), reason=form.cleaned_data["reason"]
+            )
+        except ClaimError as error:
+            form_error(form, error, "reason")
+        else:
+            messages.success(request, "You have withdrawn your claim.")
+            return redirect("claims:my_claim")
+    return page(request, "claims/withdraw.html", claim=claim, form=form)
+
+
+@claimant_required
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A claimant's own file, as a download that no browser will run or render inline."""
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    evidence = claim.evidence.filter(pk=pk).first()
+    if evidence is None:
+        raise Http404("No such file on your claim.")
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
