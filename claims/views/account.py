@@ -13,7 +13,7 @@ from claims.claimant_text import STAGE_NEXT, update_title
 from claims.forms import AcceptForm, BankDetailsForm, DeclineForm, RespondForm, WithdrawForm
 from claims.models import TRANSITIONS, BankDetails, Claim, Stage
 from claims.services import Actor, ClaimError
-from claims.views.common import claimant_required, form_error, page
+from claims.views.common import claimant_required, form_error, page, posted, posted_files
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -60,7 +60,7 @@ def respond(request: HttpRequest) -> HttpResponse:
     if claim.stage != Stage.INFORMATION_REQUESTED:
         return redirect("claims:my_claim")
     question = claim.messages.filter(direction="to_claimant").order_by("-created_at").first()
-    form = RespondForm(request.POST or None, request.FILES or None)
+    form = RespondForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -94,7 +94,7 @@ def _current_offer(claim: Claim):  # type: ignore[no-untyped-def]
 def offer_view(request: HttpRequest) -> HttpResponse:
     claim: Claim = request.claim  # type: ignore[attr-defined]
     offer = _current_offer(claim)
-    form = AcceptForm(request.POST or None)
+    form = AcceptForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.offer_accept(claim_id=claim.pk, actor=_actor(request))
@@ -120,7 +120,7 @@ def offer_decline(request: HttpRequest) -> HttpResponse:
     claim: Claim = request.claim  # type: ignore[attr-defined]
     if claim.stage != Stage.OFFER_MADE:
         return redirect("claims:my_claim")
-    form = DeclineForm(request.POST or None)
+    form = DeclineForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.offer_decline(
@@ -143,7 +143,7 @@ def bank_details(request: HttpRequest) -> HttpResponse:
     if claim.stage != Stage.ACCEPTED:
         return redirect("claims:my_claim")
     existing = BankDetails.objects.filter(claim=claim).first()
-    form = BankDetailsForm(request.POST or None)
+    form = BankDetailsForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.bank_details_set(claim_id=claim.pk, actor=_actor(request), **form.cleaned_data)
@@ -166,7 +166,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     claim: Claim = request.claim  # type: ignore[attr-defined]
     if claim.stage not in TRANSITIONS["withdraw"].sources:
         return redirect("claims:my_claim")
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.claim_withdraw(

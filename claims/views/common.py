@@ -32,6 +32,16 @@ ERROR_FIELDS = {
 }
 
 
+def posted(request: HttpRequest) -> Any:
+    """The POST data to bind a form to, or None on GET. Not `request.POST or None`:
+    an empty POST (only an unticked box) must still bind, so its errors show."""
+    return request.POST if request.method == "POST" else None
+
+
+def posted_files(request: HttpRequest) -> Any:
+    return request.FILES if request.method == "POST" else None
+
+
 def form_error(form: Form, error: ClaimError, field: str | None = None) -> None:
     target = field or ERROR_FIELDS.get(error.code)
     form.add_error(target if target in form.fields else None, error.message)

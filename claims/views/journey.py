@@ -30,7 +30,14 @@ from claims.forms import (
 from claims.models import AccessLink, Claim, HeadOfLoss, Scheme
 from claims.services import Actor, ClaimError
 from claims.uploads import MAX_FILES_PER_CLAIM
-from claims.views.common import current_claim, draft_required, form_error, page
+from claims.views.common import (
+    current_claim,
+    draft_required,
+    form_error,
+    page,
+    posted,
+    posted_files,
+)
 from claims.views.public import IDENTITY_KEY, send_access_link
 
 PAGE_TITLES = {
@@ -84,11 +91,11 @@ def contact(request: HttpRequest) -> HttpResponse:
         return redirect("claims:home")
     if claim is not None and claim.stage != "draft":
         return redirect("claims:my_claim")
-    initial = {"postcode": identity.get("postcode", "")} if identity and claim is None else {}
-    form = ContactForm(
-        request.POST or None,
-        initial=initial if claim is None else {f: getattr(claim, f) for f in ContactForm.base_fields},
-    )
+    if claim is None:
+        initial = {"postcode": identity.get("postcode", "")} if identity else {}
+    else:
+        initial = {f: getattr(claim, f) for f in ContactForm.base_fields}
+    form = ContactForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             if claim is None:
@@ -108,7 +115,9 @@ def contact(request: HttpRequest) -> HttpResponse:
                 claimant_sign_in(request, claim)
             else:
                 claim = services.claim_update_details(
-                    claim_id=claim.pk, actor=Actor.claimant(claim.pk), page="contact",
+                    claim_id=claim.pk,
+                    actor=Actor.claimant(claim.pk),
+                    page="contact",
                     **form.cleaned_data,
                 )
         except ClaimError as error:
@@ -127,7 +136,7 @@ def _details_page(
     initial = {f: getattr(claim, f) for f in fields}
     if page_name == "representative" and "representative" in claim.answered_pages:
         initial["on_behalf"] = "yes" if claim.representative_name else "no"
-    form = form_class(request.POST or None, initial=initial)
+    form = form_class(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         values = {f: form.cleaned_data.get(f) or "" for f in fields}
         if page_name == "representative" and form.cleaned_data["on_behalf"] == "no":
@@ -146,15 +155,15 @@ def _details_page(
 @draft_required
 @require_http_methods(["GET", "POST"])
 def representative(request: HttpRequest) -> HttpResponse:
-    return _details_page(request, RepresentativeForm, "representative",
-                         "claims/representative.html")
+    return _details_page(
+        request, RepresentativeForm, "representative", "claims/representative.html"
+    )
 
 
 @draft_required
 @require_http_methods(["GET", "POST"])
 def what_happened(request: HttpRequest) -> HttpResponse:
-    return _details_page(request, WhatHappenedForm, "what-happened",
-                         "claims/what_happened.html")
+    return _details_page(request, WhatHappenedForm, "what-happened", "claims/what_happened.html")
 
 
 @draft_required
@@ -178,22 +187,26 @@ def losses(request: HttpRequest) -> HttpResponse:
             claim_id=claim.pk, actor=_actor(request), page="losses"
         )
         return _saved(request, claim)
-    return page(request, "claims/losses.html", claim=claim, heads=heads,
-                file_count=claim.evidence.count(), max_files=MAX_FILES_PER_CLAIM)
+    return page(
+        request,
+        "claims/losses.html",
+        claim=claim,
+        heads=heads,
+        file_count=claim.evidence.count(),
+        max_files=MAX_FILES_PER_CLAIM,
+    )
 
 
 @draft_required
 @require_http_methods(["GET", "POST"])
 def loss_choose(request: HttpRequest) -> HttpResponse:
-    form = LossCategoryForm(request.POST or None)
+    form = LossCategoryForm(posted(request))
     if request.method == "POST" and form.is_valid():
         return redirect("claims:loss_add", category=form.cleaned_data["category"])
     return page(request, "claims/loss_choose.html", form=form, hints=LOSS_HINTS)
 
 
-def _loss_form(
-    request: HttpRequest, category: str, existing: HeadOfLoss | None
-) -> HttpResponse:
+def _loss_form(request: HttpRequest, category: str, existing: HeadOfLoss | None) -> HttpResponse:
     claim: Claim = request.claim  # type: ignore[attr-defined]
     scheme = claim.scheme
     is_time = category == HeadOfLoss.Category.TIME_SPENT
@@ -205,7 +218,7 @@ def _loss_form(
             initial["hours"] = f"{existing.hours.normalize():f}"
         elif not is_time:
             initial.update(incurred_on=existing.incurred_on, amount=f"{existing.amount_claimed}")
-    form = form_class(request.POST or None, request.FILES or None, initial=initial)
+    form = form_class(posted(request), posted_files(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         values: dict[str, Any] = {"description": data["description"]}
@@ -226,7 +239,9 @@ def _loss_form(
                     )
                 for upload in data["files"]:
                     services.evidence_add(
-                        claim_id=claim.pk, actor=_actor(request), upload=upload,
+                        claim_id=claim.pk,
+                        actor=_actor(request),
+                        upload=upload,
                         head_of_loss_id=head.pk,
                     )
         except ClaimError as error:
@@ -276,9 +291,7 @@ def loss_add(request: HttpRequest, category: str) -> HttpResponse:
 
 def _own_head(request: HttpRequest, pk: int) -> HeadOfLoss:
     claim: Claim = request.claim  # type: ignore[attr-defined]
-    head = claim.heads_of_loss.filter(pk=pk).exclude(
-        category=HeadOfLoss.Category.DISTRESS
-    ).first()
+    head = claim.heads_of_loss.filter(pk=pk).exclude(category=HeadOfLoss.Category.DISTRESS).first()
     if head is None:
         raise Http404("No such item on your claim.")
     return head
@@ -311,7 +324,7 @@ def evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such file on your claim.")
     services.evidence_remove(evidence_id=evidence.pk, actor=_actor(request))
     messages.success(request, f"Removed the file {evidence.original_name}.")
-    return redirect(request.POST.get("next_page") == "check" and "claims:check" or "claims:losses")
+    return redirect("claims:check" if request.POST.get("next_page") == "check" else "claims:losses")
 
 
 # --- Distress ------------------------------------------------------------------------
@@ -329,7 +342,7 @@ def distress(request: HttpRequest) -> HttpResponse:
             "effects": (head.details or {}).get("effects", []) if head else [],
             "account": head.description if head else "",
         }
-    form = DistressForm(request.POST or None, initial=initial)
+    form = DistressForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -355,7 +368,7 @@ def distress(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
     claim: Claim = request.claim  # type: ignore[attr-defined]
-    form = SubmitForm(request.POST or None)
+    form = SubmitForm(posted(request))
     missing = [name for name in services.DRAFT_PAGES if name not in claim.answered_pages]
     if request.method == "POST" and form.is_valid():
         try:

@@ -25,7 +25,7 @@ from claims.access import (
 )
 from claims.forms import FollowForm, IdentifyForm
 from claims.models import AccessLink, Claim, RegisterEntry, Scheme, Stage, normalise_postcode
-from claims.views.common import over_limit, page, too_many
+from claims.views.common import over_limit, page, posted, too_many
 
 logger = logging.getLogger(__name__)
 IDENTITY_KEY = "redress_identity"
@@ -69,7 +69,7 @@ def _open_scheme_or_404(slug: str) -> Scheme:
 @require_http_methods(["GET", "POST"])
 def identify(request: HttpRequest, slug: str) -> HttpResponse:
     scheme = _open_scheme_or_404(slug)
-    form = IdentifyForm(request.POST or None)
+    form = IdentifyForm(posted(request))
     if request.method == "POST":
         code_key = (request.POST.get("notice_code") or "").upper().replace("-", "").strip()[:40]
         if over_limit(request, "identify", {"ip": "20/10m", code_key or "-": "5/15m"}):
@@ -146,7 +146,7 @@ def send_access_link(request: HttpRequest, claim: Claim, purpose: str) -> None:
 
 @require_http_methods(["GET", "POST"])
 def follow(request: HttpRequest) -> HttpResponse:
-    form = FollowForm(request.POST or None)
+    form = FollowForm(posted(request))
     if request.method == "POST":
         target = (request.POST.get("reference") or "").upper()[:40]
         if over_limit(request, "follow", {"ip": "10/10m", target or "-": "3/15m"}):
@@ -182,9 +182,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
         else:
             request.session.pop(IDENTITY_KEY, None)
             claimant_sign_in(request, found.claim)
-            destination = (
-                "claims:resume" if found.claim.stage == Stage.DRAFT else "claims:my_claim"
-            )
+            destination = "claims:resume" if found.claim.stage == Stage.DRAFT else "claims:my_claim"
             response = redirect(destination)
     # The token is in this URL: never send it on to another site.
     response["Referrer-Policy"] = "no-referrer"
