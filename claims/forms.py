@@ -14,9 +14,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 from claims.models import Claim, HeadOfLoss, normalise_notice_code, normalise_reference
+from claims.money import MoneyError, parse_money
 
 NAME_MAX = 200
 TEXT_MAX = 5000
+
+
+NUL_MESSAGE = (
+    "Remove the hidden character from this answer (it can come from copying and "
+    "pasting), or type the answer again."
+)
 
 
 def _required(message: str) -> dict[str, str]:
@@ -33,6 +40,21 @@ class RedressForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        # Django's own wording ("Null characters are not allowed.", "Select a valid
+        # choice. X is not one of...") says what is wrong, not what to do about it.
+        for field in self.fields.values():
+            for part in [field, *getattr(field, "fields", ())]:
+                messages = part.error_messages
+                messages["null_characters_not_allowed"] = NUL_MESSAGE
+                messages.setdefault(
+                    "max_length", "Shorten this answer to %(limit_value)d characters or fewer."
+                )
+                if isinstance(part, forms.ChoiceField):
+                    required = messages.get("required")
+                    custom = required != forms.Field.default_error_messages["required"]
+                    messages["invalid_choice"] = (
+                        required if custom else "Choose from the options shown."
+                    )
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -67,22 +89,28 @@ class DateField(forms.MultiValueField):
     widget = DateWidget
 
     def __init__(self, **kwargs: Any) -> None:
-        fields = (forms.CharField(), forms.CharField(), forms.CharField())
+        # Not required one by one: compress() says which parts are missing.
+        fields = tuple(forms.CharField(required=False) for _ in range(3))
         super().__init__(fields=fields, require_all_fields=False, **kwargs)
 
     def compress(self, data_list: list[str]) -> dt.date | None:
         if not data_list or not any(data_list):
             return None
         day, month, year = (part.strip() if part else "" for part in data_list)
-        missing = [name for name, part in zip(("day", "month", "year"), (day, month, year),
-                                              strict=True) if not part]
+        missing = [
+            name
+            for name, part in zip(("day", "month", "year"), (day, month, year), strict=True)
+            if not part
+        ]
         if missing:
             raise ValidationError(f"The date must include a {' and '.join(missing)}.")
-        if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+        if not (day.isdigit() and month.isdigit() and year.isdigit()):
             raise ValidationError("Enter the date as numbers, for example 14 3 2017.")
+        if len(year) != 4:
+            raise ValidationError("Enter the year as 4 numbers, for example 2017.")
         try:
             return dt.date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a day of 20 digits
             raise ValidationError("Enter a real date, for example 14 3 2017.") from None
 
 
@@ -95,6 +123,8 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
+        # An empty file is refused by claims.uploads, with its name and what to do.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
@@ -127,9 +157,7 @@ class IdentifyForm(RedressForm):
     def clean_notice_code(self) -> str:
         code = normalise_notice_code(self.cleaned_data["notice_code"])
         if code is None:
-            raise ValidationError(
-                "Enter the notice code as it is printed: 12 letters and numbers."
-            )
+            raise ValidationError("Enter the notice code as it is printed: 12 letters and numbers.")
         return code
 
 
@@ -169,6 +197,11 @@ _EMAIL_MESSAGES = {
 }
 
 
+class _EmailNoLocalhostField(forms.EmailField):
+    # Instead of Django's validator, not beside it: both would fail, and say it twice.
+    default_validators = [EmailValidator(allowlist=[])]
+
+
 class ContactForm(RedressForm):
     full_name = forms.CharField(
         label="Full name",
@@ -176,12 +209,11 @@ class ContactForm(RedressForm):
         error_messages={**_required("Enter your full name."), **_max_length("Your name", NAME_MAX)},
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
     )
-    email = forms.EmailField(
+    email = _EmailNoLocalhostField(
         label="Email address",
         help_text="We will send updates about your claim here. We never ask for a password.",
         max_length=254,
         error_messages=_EMAIL_MESSAGES,
-        validators=[EmailValidator(allowlist=[])],
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
     phone = forms.CharField(
@@ -307,6 +339,15 @@ class LossForm(RedressForm):
         error_messages=_max_length("The description", TEXT_MAX),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+    def clean_amount(self) -> str:
+        # Checked here as well as in the service, so every problem shows at once.
+        try:
+            parse_money(self.cleaned_data["amount"], allow_zero=False)
+        except MoneyError as error:
+            raise ValidationError(str(error)) from None
+        return str(self.cleaned_data["amount"])
+
     files = MultipleFileField(
         label="Upload evidence (optional)",
         help_text="PDF, JPEG or PNG, up to 10 MB each.",
@@ -331,6 +372,16 @@ class HoursForm(RedressForm):
         },
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+    def clean_hours(self) -> str:
+        from claims.services import ClaimError, parse_hours
+
+        try:
+            parse_hours(self.cleaned_data["hours"])
+        except ClaimError as error:
+            raise ValidationError(error.message) from None
+        return str(self.cleaned_data["hours"])
+
     files = MultipleFileField(
         label="Upload a log of your time (optional)",
         help_text="PDF, JPEG or PNG, up to 10 MB each.",
@@ -410,9 +461,10 @@ class SupportForm(RedressForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("preferred_format") == Claim.Format.OTHER_LANGUAGE and not (
-            data.get("preferred_language") or ""
-        ).strip():
+        if (
+            data.get("preferred_format") == Claim.Format.OTHER_LANGUAGE
+            and not (data.get("preferred_language") or "").strip()
+        ):
             self.add_error("preferred_language", "Enter the language you would like us to use.")
         return data
 

@@ -209,7 +209,7 @@ def _money(value: object, field: str, *, allow_zero: bool = True) -> Decimal:
 _HOURS = re.compile(r"\d{1,4}(\.\d+)?", re.ASCII)
 
 
-def _hours(value: object) -> Decimal:
+def parse_hours(value: object) -> Decimal:
     text = "" if value is None or isinstance(value, float) else str(value).strip()
     if not _HOURS.fullmatch(text):
         raise ClaimError("Enter the hours you spent as a number, like 2.5.", code="invalid_hours")
@@ -318,7 +318,7 @@ def _head_values(
             )
     hours_value: Decimal | None = None
     if category == HeadOfLoss.Category.TIME_SPENT:
-        hours_value = _hours(hours)
+        hours_value = parse_hours(hours)
         # Claimed up to the highest cap; the assessor applies the lower one when
         # there is no evidence (see head_of_loss_assess).
         amount = lost_time_amount(scheme, hours_value, with_evidence=True)

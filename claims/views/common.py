@@ -29,6 +29,7 @@ ERROR_FIELDS = {
     "statement_of_truth": "statement_of_truth",
     "invalid_sort_code": "sort_code",
     "invalid_account_number": "account_number",
+    "invalid_email": "email",
 }
 
 
@@ -51,6 +52,9 @@ def form_error(form: Form, error: ClaimError, field: str | None = None) -> None:
 
 def page(request: HttpRequest, template: str, status: int = 200, **context: Any) -> HttpResponse:
     """A claimant page: never cached, since it can show personal data."""
+    claim = context.get("claim")
+    if claim is not None and "scheme" not in context:
+        context["scheme"] = claim.scheme
     response = render(request, template, context, status=status)
     add_never_cache_headers(response)
     return response

@@ -29,7 +29,7 @@ from claims.forms import (
 )
 from claims.models import AccessLink, Claim, HeadOfLoss, Scheme
 from claims.services import Actor, ClaimError
-from claims.uploads import MAX_FILES_PER_CLAIM
+from claims.uploads import MAX_FILES_PER_CLAIM, files_discarded_on_error
 from claims.views.common import (
     current_claim,
     draft_required,
@@ -228,7 +228,7 @@ def _loss_form(request: HttpRequest, category: str, existing: HeadOfLoss | None)
             values.update(amount_claimed=data["amount"], incurred_on=data["incurred_on"])
         try:
             # One transaction: the item and its files are saved together or not at all.
-            with transaction.atomic():
+            with files_discarded_on_error() as saved, transaction.atomic():
                 if existing is None:
                     head = services.head_of_loss_add(
                         claim_id=claim.pk, actor=_actor(request), category=category, **values
@@ -238,12 +238,13 @@ def _loss_form(request: HttpRequest, category: str, existing: HeadOfLoss | None)
                         head_id=existing.pk, actor=_actor(request), **values
                     )
                 for upload in data["files"]:
-                    services.evidence_add(
+                    evidence = services.evidence_add(
                         claim_id=claim.pk,
                         actor=_actor(request),
                         upload=upload,
                         head_of_loss_id=head.pk,
                     )
+                    saved.append(evidence)
         except ClaimError as error:
             form_error(form, error)
         else:
@@ -270,7 +271,7 @@ def _hours_estimate(scheme: Scheme, typed: str | None) -> str | None:
     if not typed:
         return None
     try:
-        hours = services._hours(typed)
+        hours = services.parse_hours(typed)
     except ClaimError:
         return None
     without = services.lost_time_amount(scheme, hours, with_evidence=False)
