@@ -40,7 +40,7 @@ def parse_money(value: object, *, allow_zero: bool = True) -> Decimal:
     if not amount.is_finite():
         raise MoneyError("Enter an amount in pounds and pence, like 25.00.")
     if amount < 0:
-        raise MoneyError("Amounts cannot be negative.")
+        raise MoneyError("Amounts cannot be negative: enter the amount without a minus sign.")
     # Before the pence check: quantizing a huge amount raises InvalidOperation.
     if amount > MAX_AMOUNT:
         raise MoneyError(f"Amounts must be no more than £{MAX_AMOUNT:,.2f}.")

@@ -310,7 +310,10 @@ def _head_values(
         raise ClaimError("Choose what kind of loss this is.", code="invalid_category")
     if incurred_on is not None:
         if incurred_on > today:
-            raise ClaimError("The date cannot be in the future.", code="invalid_date")
+            raise ClaimError(
+                "The date cannot be in the future: enter today’s date or an earlier one.",
+                code="invalid_date",
+            )
         if incurred_on < scheme.breach_start:
             raise ClaimError(
                 f"The date must be on or after the breach began ({scheme.breach_start:%-d %B %Y}).",
