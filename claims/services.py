@@ -32,11 +32,11 @@ from claims.models import (
     OfferItem,
     Scheme,
     Stage,
-    StatusUpdate,
     Transition,
     normalise_postcode,
 )
 from claims.money import MoneyError, format_money, parse_money, round_money
+from claims.notifications import address_problem, status_update_add
 from claims.workdays import add_working_days
 
 if TYPE_CHECKING:
@@ -193,9 +193,8 @@ def _move(
         to_stage=transition.target,
         data=data,
     )
-    StatusUpdate.objects.create(
-        claim=claim, event=event, kind=transition.update, stage=transition.target
-    )
+    # Queued for delivery once this transaction commits (claims.notifications).
+    status_update_add(claim=claim, event=event, kind=transition.update, stage=transition.target)
     return event
 
 
@@ -259,6 +258,8 @@ def claim_start(
         raise ClaimError("Enter your full name.", code="required")
     if not (email or "").strip():
         raise ClaimError("Enter your email address.", code="required")
+    if problem := address_problem(email):
+        raise ClaimError(problem, code="invalid_email")
     if register_entry_id is not None:
         if not scheme.register.filter(pk=register_entry_id).exists():
             raise ClaimError("That register entry is not part of this scheme.", code="invalid")
@@ -893,6 +894,8 @@ def claim_update_details(*, claim_id: int, actor: Actor, page: str, **values: st
     allowed = _DETAIL_FIELDS.get(page)
     if allowed is None or set(values) - set(allowed):
         raise ClaimError("That is not part of this page.", code="invalid")
+    if "email" in values and (problem := address_problem(values["email"])):
+        raise ClaimError(problem, code="invalid_email")
     for field, value in values.items():
         setattr(claim, field, normalise_postcode(value) if field == "postcode" else value.strip())
     _mark_answered(claim, page)

@@ -155,16 +155,68 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Above the longest task, so Redis does not hand a running task to a second worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Above the longest task (CELERY_TASK_TIME_LIMIT) and the longest retry delay
+        # (EMAIL_RETRY_MAX_SECONDS), so Redis never hands a task that is running, or
+        # waiting for its retry time, to a second worker.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # An unreachable broker costs a request at most this per publishing attempt.
+        "socket_connect_timeout": 2,
+    }
+    if _key_prefix := env.str("CELERY_BROKER_KEY_PREFIX", default=""):
+        # Several deployments (or test runs) sharing one Redis keep apart by prefix.
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _key_prefix
 CELERY_TASK_IGNORE_RESULT = True
+# At least once: a message is acknowledged after its task ends, and a worker that dies
+# mid-task hands it back. The tasks make a second run harmless (claims.tasks).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# A web request publishes after its commit; with the broker down it gives up quickly
+# (the row stays pending for the outbox sweeper) instead of hanging the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.2,
+}
+# notifications: claimants' status updates and staff digests; notices: the notice
+# campaign's bulk sends, apart so 26,000 of them never delay a status update;
+# letters: settlement letters; housekeeping: the sweeper and the scheme's clock.
+CELERY_TASK_DEFAULT_QUEUE = "housekeeping"
+CELERY_TASK_ROUTES = {
+    "claims.tasks.status_update_send": {"queue": "notifications"},
+    "claims.tasks.staff_digest_send": {"queue": "notifications"},
+    "claims.tasks.notice_*": {"queue": "notices"},
+    "claims.tasks.letter_*": {"queue": "letters"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+
+def _daily(hour: int, minute: int, days: str = "*") -> object:
+    from celery.schedules import crontab
+
+    return crontab(hour=hour, minute=minute, day_of_week=days)
+
+
+# The scheme's clock (claims.clock): each job is safe to run twice or late.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "outbox-sweep": {
+        "task": "claims.tasks.outbox_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "close-incomplete": {"task": "claims.tasks.clock_close_incomplete", "schedule": _daily(0, 15)},
+    "expire-offers": {"task": "claims.tasks.clock_expire_offers", "schedule": _daily(0, 20)},
+    "reminders": {"task": "claims.tasks.clock_send_reminders", "schedule": _daily(8, 0)},
+    "offer-expiring": {"task": "claims.tasks.clock_warn_expiring_offers", "schedule": _daily(8, 5)},
+    "digests": {"task": "claims.tasks.clock_send_digests", "schedule": _daily(7, 30, "mon-fri")},
+}
 CELERY_TIMEZONE = "Europe/London"
 
 # --- Email ----------------------------------------------------------------
@@ -174,8 +226,30 @@ if _email_url:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Any provider through django-anymail, e.g. EMAIL_BACKEND=anymail.backends.postmark.EmailBackend
+# with ANYMAIL_POSTMARK_SERVER_TOKEN=...: every ANYMAIL_<NAME> variable becomes ANYMAIL[NAME].
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in env.ENVIRON.items()
+    if name.startswith("ANYMAIL_")
+}
+# Seconds; Django's default is to wait for ever on a provider that stopped answering.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Redress <claims@redress.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Delivery (claims.notifications): attempts per email before it is marked failed, the
+# first retry delay (doubling each time, up to the maximum) and how long a pending email
+# may be overdue before the sweeper queues it again.
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)
+EMAIL_RETRY_SECONDS = env.float("EMAIL_RETRY_SECONDS", default=30.0)
+EMAIL_RETRY_MAX_SECONDS = env.float("EMAIL_RETRY_MAX_SECONDS", default=900.0)
+OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=300)
+NOTICE_CHUNK_SIZE = env.int("NOTICE_CHUNK_SIZE", default=100)
+# The scheme's clock: warn a claimant this many working days before an offer lapses;
+# a claim waiting on staff longer than this many working days goes in their digest.
+OFFER_EXPIRING_WARNING_WORKING_DAYS = 5
+OVERDUE_WORKING_DAYS = 10
 
 # --- Files ----------------------------------------------------------------
 STATIC_URL = "static/"

@@ -1,0 +1,545 @@
+"""Emails to claimants and staff: templates, the outbox and its delivery.
+
+A status update is a row (`StatusUpdate`) written in the same transaction as the
+change it reports. After that transaction commits, the row's id is published to
+the `notifications` queue; a worker then locks the row, checks it is still
+pending, sends it and marks it sent, all in one transaction. So:
+
+- a broker outage at commit time loses nothing: the row stays pending and the
+  sweeper (`outbox_sweep`, on beat every minute) queues it again a few minutes on;
+- a task delivered twice (a restored message, the sweeper racing a slow worker)
+  sends once: the second run waits for the row lock and finds the row sent;
+- a provider error is retried with backoff; after `EMAIL_MAX_ATTEMPTS`, or at once
+  for an address that can never work, the row is marked failed with the error,
+  for staff to see in the admin and send again.
+
+The one gap no outbox closes: a worker killed after the provider accepted an email
+but before the commit. The email was sent and the row is still pending, so it goes
+again. Each email carries a Message-ID derived from its row, so mail clients that
+de-duplicate show it once.
+
+Emails come from templates/emails/<kind>.subject.txt, .txt and .html. Each
+claimant email shows the status update's verification code and links to the
+"follow my claim" page; none carries bank details or a sign-in link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import random
+import re
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parseaddr
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from claims.models import (
+    AuditEvent,
+    Claim,
+    Message,
+    Offer,
+    StaffDigest,
+    Stage,
+    StatusUpdate,
+)
+from claims.money import format_money
+
+if TYPE_CHECKING:
+    from django.core.mail.backends.base import BaseEmailBackend
+
+log = logging.getLogger(__name__)
+
+# The `update` of every transition, plus the emails the clock and the admin send.
+CLOCK_KINDS = ("reminder", "offer_expiring")
+OTHER_KINDS = ("notice", "digest")
+FOLLOW_PATH = "/follow/"
+
+Row = TypeVar("Row", StatusUpdate, StaffDigest)
+
+
+# --- Addresses ------------------------------------------------------------------
+
+
+class UndeliverableAddress(ValueError):
+    """An address no provider will ever deliver to: a retry cannot help."""
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def clean_address(address: str) -> str:
+    """The address to send to, or `UndeliverableAddress` saying why there is none.
+
+    Refuses line breaks and other control characters (header injection such as
+    `a@b.com\\r\\nBcc: x@evil`), display names and lists, and non-ASCII before the @:
+    Django's SMTP backend and most providers cannot send to those (SMTPUTF8), and
+    pretending otherwise would deliver to a mangled address.
+    """
+    address = (address or "").strip()
+    if not address:
+        raise UndeliverableAddress("There is no email address.")
+    if _CONTROL_CHARACTERS.search(address):
+        raise UndeliverableAddress("The email address contains a line break or control code.")
+    if len(address) > 254:
+        raise UndeliverableAddress("The email address is longer than 254 characters.")
+    local_part = address.rpartition("@")[0]
+    if not local_part.isascii():
+        raise UndeliverableAddress(
+            "The part of the email address before the @ has characters other than plain "
+            "letters, digits and punctuation, which our email provider cannot send to."
+        )
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise UndeliverableAddress("This is not a valid email address.") from None
+    return address
+
+
+def address_problem(address: str) -> str | None:
+    """Why `address` cannot be emailed, in words for the person who typed it; None if it can."""
+    try:
+        clean_address(address)
+    except UndeliverableAddress as problem:
+        return str(problem)
+    return None
+
+
+# --- Rendering --------------------------------------------------------------------
+
+
+def follow_url() -> str:
+    return f"{settings.SITE_URL}{FOLLOW_PATH}"
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
+
+
+def render_email(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, plain text and HTML for `kind` from templates/emails/."""
+    context = {"site_url": settings.SITE_URL, **context}
+    # A subject is one header line whatever a template or its data holds.
+    subject = " ".join(render_to_string(f"emails/{kind}.subject.txt", context).split())
+    # Optional paragraphs leave blank lines behind; a text email keeps one between paragraphs.
+    text = _BLANK_LINES.sub("\n\n", render_to_string(f"emails/{kind}.txt", context)).strip() + "\n"
+    html = render_to_string(f"emails/{kind}.html", context)
+    return subject, text, html
+
+
+def _message_id(kind: str, pk: int) -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "redress.invalid"
+    return f"<redress.{kind}.{pk}@{domain}>"
+
+
+def make_email(
+    kind: str,
+    to: str,
+    context: dict[str, Any],
+    *,
+    message_id: str | None = None,
+    reply_to: str = "",
+    connection: BaseEmailBackend | None = None,
+) -> EmailMultiAlternatives:
+    address = clean_address(to)
+    subject, text, html = render_email(kind, context)
+    headers = {"Auto-Submitted": "auto-generated"}
+    if message_id:
+        headers["Message-ID"] = message_id
+    message = EmailMultiAlternatives(
+        subject,
+        text,
+        to=[address],
+        reply_to=[reply_to] if reply_to and not address_problem(reply_to) else None,
+        headers=headers,
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _claim_context(claim: Claim) -> dict[str, Any]:
+    scheme = claim.scheme
+    return {
+        "name": claim.full_name,
+        "reference": claim.reference,
+        "scheme_name": scheme.name,
+        "organisation": scheme.organisation,
+        "contact_phone": scheme.contact_phone,
+        "contact_email": scheme.contact_email,
+        "follow_url": follow_url(),
+    }
+
+
+def _offer_for(claim: Claim, event: AuditEvent | None) -> Offer | None:
+    version = (event.data or {}).get("offer_version") if event is not None else None
+    offers = claim.offers.prefetch_related("items")
+    if version is not None:
+        offer = offers.filter(version=version).first()
+        if offer is not None:
+            return offer
+    return offers.order_by("-version").first()
+
+
+def _offer_context(offer: Offer | None) -> dict[str, Any]:
+    if offer is None:
+        return {}
+    return {
+        "offer_total": format_money(offer.total),
+        "accept_by": offer.accept_by,
+        "offer_items": [
+            {"label": item.get_category_display(), "amount": format_money(item.amount_offered)}
+            for item in offer.items.all()
+        ],
+    }
+
+
+def _request_message(claim: Claim, event: AuditEvent | None) -> str:
+    messages = claim.messages.filter(direction=Message.Direction.TO_CLAIMANT)
+    if event is not None:
+        linked = messages.filter(event=event).first()
+        if linked is not None:
+            return linked.body
+    latest = messages.order_by("-created_at", "-id").first()
+    return latest.body if latest is not None else ""
+
+
+def status_update_context(update: StatusUpdate) -> dict[str, Any]:
+    """What a status update's templates see. Nothing here is a bank detail or a token."""
+    claim, event, kind = update.claim, update.event, update.kind
+    context: dict[str, Any] = {
+        **_claim_context(claim),
+        "kind": kind,
+        "verification_code": update.verification_code,
+        "stage_label": Stage(update.stage).label,
+    }
+    if kind in {"information_requested", "reminder"}:
+        context["request"] = _request_message(claim, event)
+        context["information_due"] = claim.information_due
+        context["final_reminder"] = kind == "reminder" and (update.dedupe_key or "").endswith(":2")
+    if kind in {"offer_made", "offer_expiring", "review_outcome", "accepted", "payment_pending",
+                "paid"}:  # fmt: skip
+        context.update(_offer_context(_offer_for(claim, event)))
+    if kind in {"rejected", "review_outcome"} and event is not None:
+        # Staff write these reasons for the claimant; payment failure reasons are not
+        # shown, as they may quote bank details.
+        context["reason"] = event.reason
+    if kind == "review_outcome":
+        context["upheld"] = event is not None and event.action == "review_uphold"
+    return context
+
+
+def _status_update_email(update: StatusUpdate) -> EmailMultiAlternatives:
+    return make_email(
+        update.kind,
+        update.claim.email,
+        status_update_context(update),
+        message_id=_message_id("status", update.pk),
+        reply_to=update.claim.scheme.contact_email,
+    )
+
+
+def _digest_email(digest: StaffDigest) -> EmailMultiAlternatives:
+    from claims.clock import overdue_claims
+
+    claims = list(overdue_claims(user=digest.user, today=digest.day))
+    return make_email(
+        "digest",
+        digest.user.email,
+        {
+            "name": digest.user.get_full_name() or digest.user.get_username(),
+            "scheme_name": "Redress",
+            "day": digest.day,
+            "overdue_working_days": settings.OVERDUE_WORKING_DAYS,
+            "claims": [
+                {
+                    "reference": claim.reference,
+                    "stage": claim.get_stage_display(),
+                    "waiting_since": timezone.localdate(claim.stage_changed_at),
+                    "url": f"{settings.SITE_URL}{claim.get_admin_url()}",
+                }
+                for claim in claims
+            ],
+            "admin_url": f"{settings.SITE_URL}/admin/",
+        },
+        message_id=_message_id("digest", digest.pk),
+    )
+
+
+# --- Errors -------------------------------------------------------------------------
+
+
+def is_permanent(error: BaseException) -> bool:
+    """True when sending again can never work: a malformed address, or one the provider
+    refused for good (5xx). Anything else, including a provider or a network that is
+    down, is worth another attempt."""
+    from anymail.exceptions import (
+        AnymailAPIError,
+        AnymailInvalidAddress,
+        AnymailRecipientsRefused,
+    )
+
+    refused_for_good = (
+        UndeliverableAddress,
+        BadHeaderError,
+        AnymailInvalidAddress,
+        AnymailRecipientsRefused,
+    )
+    if isinstance(error, refused_for_good):
+        return True
+    if isinstance(error, AnymailAPIError):
+        status = error.status_code
+        return status is not None and 400 <= status < 500 and status not in {408, 429}
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return False
+
+
+def describe_error(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except Exception:  # some providers' exceptions cannot describe themselves half-built
+        text = repr(error.args)
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        reply_text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        text = f"{error.smtp_code} {reply_text}"
+    elif isinstance(error, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(
+            f"{code} {message.decode(errors='replace')}"
+            for code, message in error.recipients.values()
+        )
+    return f"{type(error).__name__}: {text}"[:2000]
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before attempt `attempts + 1`: doubling from EMAIL_RETRY_SECONDS, capped,
+    with jitter so a provider coming back is not hit by every retry at once."""
+    base = settings.EMAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    return min(base, settings.EMAIL_RETRY_MAX_SECONDS) * random.uniform(0.8, 1.2)
+
+
+# --- Delivery -------------------------------------------------------------------
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    ALREADY_DONE = "already_done"
+    RETRY = "retry"
+    FAILED = "failed"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Outcome
+    retry_in: float = 0.0
+
+
+def _deliver(
+    queryset: models.QuerySet[Row], pk: int, build: Callable[[Row], EmailMultiAlternatives]
+) -> Delivery:
+    """Send one outbox row at most once: lock it, check it is pending, send, record.
+
+    The lock is held while sending, so a second delivery of the same row waits and
+    then finds it sent. Only the row is locked (`of=self`), never the claim, so staff
+    keep working on the claim meanwhile.
+    """
+    with transaction.atomic():
+        row = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
+        if row is None:
+            return Delivery(Outcome.MISSING)
+        if row.state != StatusUpdate.State.PENDING:
+            return Delivery(Outcome.ALREADY_DONE)
+        row.attempts += 1
+        now = timezone.now()
+        try:
+            # A savepoint, so a database error while rendering still lets us record it.
+            with transaction.atomic():
+                build(row).send()
+        except Exception as error:
+            row.last_error = describe_error(error)
+            if is_permanent(error) or row.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+                row.state = StatusUpdate.State.FAILED
+                row.next_attempt_at = None
+                row.save(update_fields=["state", "attempts", "last_error", "next_attempt_at"])
+                log.warning(
+                    "%s %s failed for good after %s attempt(s): %s",
+                    type(row).__name__,
+                    pk,
+                    row.attempts,
+                    row.last_error,
+                )
+                return Delivery(Outcome.FAILED)
+            delay = retry_delay(row.attempts)
+            row.next_attempt_at = now + dt.timedelta(seconds=delay)
+            row.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            log.info("%s %s: attempt %s failed, retrying: %s", type(row).__name__, pk,
+                     row.attempts, row.last_error)  # fmt: skip
+            return Delivery(Outcome.RETRY, retry_in=delay)
+        row.state = StatusUpdate.State.SENT
+        row.sent_at = now
+        row.next_attempt_at = None
+        row.save(update_fields=["state", "attempts", "sent_at", "next_attempt_at"])
+        return Delivery(Outcome.SENT)
+
+
+def status_update_deliver(status_update_id: int) -> Delivery:
+    queryset = StatusUpdate.objects.select_related("claim__scheme", "event")
+    return _deliver(queryset, status_update_id, _status_update_email)
+
+
+def staff_digest_deliver(digest_id: int) -> Delivery:
+    return _deliver(StaffDigest.objects.select_related("user"), digest_id, _digest_email)
+
+
+# --- Queueing -------------------------------------------------------------------
+
+
+def publish(task_name: str, *args: Any) -> bool:
+    """Put a task on the broker now. False, logged, if the broker cannot be reached:
+    the caller's row is still pending and the sweeper will queue it again. The retry
+    policy in settings keeps a dead broker from holding up the request for long."""
+    from config.celery import app
+
+    try:
+        # By name: the web process need not import the task modules.
+        app.send_task(task_name, args=args)
+    except Exception:
+        log.warning(
+            "Could not queue %s%r; the outbox sweeper will try again.",
+            task_name,
+            args,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def publish_on_commit(task_name: str, *args: Any) -> None:
+    # robust: a failure here must never turn a committed request into an error page.
+    transaction.on_commit(partial(publish, task_name, *args), robust=True)
+
+
+STATUS_UPDATE_TASK = "claims.tasks.status_update_send"
+STAFF_DIGEST_TASK = "claims.tasks.staff_digest_send"
+
+
+def status_update_add(
+    *,
+    claim: Claim,
+    kind: str,
+    stage: str,
+    event: AuditEvent | None = None,
+    dedupe_key: str | None = None,
+) -> StatusUpdate | None:
+    """Write a status update in the caller's transaction and queue it once that commits.
+
+    With a `dedupe_key`, a second call with the same key writes nothing and returns
+    None, so a clock job run twice sends one reminder."""
+    fields = {"claim": claim, "event": event, "kind": kind, "stage": stage}
+    now = timezone.now()
+    if dedupe_key is None:
+        update = StatusUpdate.objects.create(**fields, next_attempt_at=now)
+    else:
+        if StatusUpdate.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        try:
+            with transaction.atomic():
+                update = StatusUpdate.objects.create(
+                    **fields, dedupe_key=dedupe_key, next_attempt_at=now
+                )
+        except IntegrityError:
+            return None  # another run of the same job wrote it first
+    publish_on_commit(STATUS_UPDATE_TASK, update.pk)
+    return update
+
+
+def staff_digest_add(*, user_id: int, day: dt.date, claim_count: int) -> StaffDigest | None:
+    """Write today's digest for one person and queue it; None if it was already written."""
+    if StaffDigest.objects.filter(user_id=user_id, day=day).exists():
+        return None
+    try:
+        with transaction.atomic():
+            digest = StaffDigest.objects.create(
+                user_id=user_id, day=day, claim_count=claim_count, next_attempt_at=timezone.now()
+            )
+    except IntegrityError:
+        return None
+    publish_on_commit(STAFF_DIGEST_TASK, digest.pk)
+    return digest
+
+
+_OUTBOXES: tuple[tuple[type[StatusUpdate] | type[StaffDigest], str], ...] = (
+    (StatusUpdate, STATUS_UPDATE_TASK),
+    (StaffDigest, STAFF_DIGEST_TASK),
+)
+
+
+def outbox_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Queue again every pending email whose attempt is overdue by OUTBOX_SWEEP_AFTER_SECONDS:
+    its message was lost to a broker outage, a worker crash or the file broker's restart.
+
+    Each row swept is given a fresh due time, so a row is re-queued at most once per
+    sweep interval however slow its worker; a duplicate message sends nothing (see
+    `_deliver`). Returns how many tasks were queued."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+    queued = 0
+    for model, task_name in _OUTBOXES:
+        with transaction.atomic():
+            # skip_locked: a row locked right now is being sent.
+            overdue = (
+                model.objects.select_for_update(skip_locked=True)
+                .filter(state=StatusUpdate.State.PENDING)
+                .filter(
+                    Q(next_attempt_at__lt=cutoff)
+                    | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
+                )
+                .order_by("created_at")
+            )
+            ids = list(overdue.values_list("pk", flat=True)[:limit])
+            model.objects.filter(pk__in=ids).update(next_attempt_at=now)
+        if ids:
+            log.warning("Outbox sweep: queueing %s %s row(s) again", len(ids), model.__name__)
+        queued += sum(publish(task_name, pk) for pk in ids)
+    return queued
+
+
+def outbox_resend(*, model: type[Row], ids: list[int], actor: Any) -> int:
+    """Put failed emails back in the outbox for another full set of attempts: the admin's
+    "send again". Rows that are pending or sent are left alone. Returns how many."""
+    from claims.services import Actor, record_event
+
+    task_name = STATUS_UPDATE_TASK if model is StatusUpdate else STAFF_DIGEST_TASK
+    resent = 0
+    with transaction.atomic():
+        rows = model.objects.select_for_update().filter(pk__in=ids, state=StatusUpdate.State.FAILED)
+        for row in rows:
+            row.state = StatusUpdate.State.PENDING
+            row.attempts = 0
+            row.next_attempt_at = timezone.now()
+            row.save(update_fields=["state", "attempts", "next_attempt_at"])
+            if isinstance(row, StatusUpdate):
+                record_event(
+                    row.claim,
+                    action="status_update_resend",
+                    actor=Actor.staff(actor),
+                    data={"status_update": row.pk, "kind": row.kind},
+                )
+            publish_on_commit(task_name, row.pk)
+            resent += 1
+    return resent

@@ -1,0 +1,106 @@
+"""Celery tasks: thin wrappers that take ids and call claims.notifications, claims.notices
+or claims.clock. Queues are chosen in settings (CELERY_TASK_ROUTES): notifications,
+notices, letters and housekeeping.
+
+Every task here is safe to run twice. Settings make delivery at-least-once (late
+acknowledgement, requeue when a worker dies); the functions they call make the
+effect happen once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.app.task import Task
+
+from claims import clock, notices, notifications
+from claims.notifications import Outcome
+
+log = logging.getLogger(__name__)
+
+
+def _deliver_or_retry(task: Task, delivery: notifications.Delivery) -> str:
+    if delivery.outcome is Outcome.RETRY:
+        # The row's own attempt count decides when to give up, not Celery's.
+        raise task.retry(countdown=delivery.retry_in, max_retries=None)
+    return delivery.outcome.value
+
+
+@shared_task(bind=True, name="claims.tasks.status_update_send")
+def status_update_send(self: Task, status_update_id: int) -> str:
+    return _deliver_or_retry(self, notifications.status_update_deliver(status_update_id))
+
+
+@shared_task(bind=True, name="claims.tasks.staff_digest_send")
+def staff_digest_send(self: Task, digest_id: int) -> str:
+    return _deliver_or_retry(self, notifications.staff_digest_deliver(digest_id))
+
+
+@shared_task(name="claims.tasks.outbox_sweep")
+def outbox_sweep() -> str:
+    queued = notifications.outbox_sweep()
+    revived = notices.notice_campaigns_revive()
+    return f"queued {queued}, revived {revived} campaign(s)"
+
+
+# --- Notice campaign --------------------------------------------------------------
+
+
+@shared_task(name="claims.tasks.notice_campaign_plan")
+def notice_campaign_plan(campaign_id: int, generation: int) -> int:
+    return notices.notice_campaign_plan(campaign_id=campaign_id, generation=generation)
+
+
+@shared_task(bind=True, name="claims.tasks.notice_chunk_send")
+def notice_chunk_send(
+    self: Task, campaign_id: int, generation: int, first_id: int, last_id: int
+) -> str:
+    from django.conf import settings
+
+    try:
+        return notices.notice_chunk_send(
+            campaign_id=campaign_id, generation=generation, first_id=first_id, last_id=last_id
+        )
+    except Exception as error:
+        attempt = self.request.retries + 1
+        if attempt >= settings.EMAIL_MAX_ATTEMPTS:
+            # The entries left stay without a notice; a new campaign sends them.
+            notices.notice_chunk_done(
+                campaign_id=campaign_id,
+                generation=generation,
+                error=f"Chunk {first_id}-{last_id} gave up: {notifications.describe_error(error)}",
+            )
+            log.warning("Notice chunk %s-%s gave up after %s attempts", first_id, last_id, attempt)
+            return "gave_up"
+        raise self.retry(
+            countdown=notifications.retry_delay(attempt), max_retries=None, exc=error
+        ) from error
+
+
+# --- The scheme's clock ------------------------------------------------------------
+
+
+@shared_task(name="claims.tasks.clock_send_reminders")
+def clock_send_reminders() -> int:
+    return clock.send_reminders()
+
+
+@shared_task(name="claims.tasks.clock_close_incomplete")
+def clock_close_incomplete() -> int:
+    return clock.close_expired_information_requests()
+
+
+@shared_task(name="claims.tasks.clock_expire_offers")
+def clock_expire_offers() -> int:
+    return clock.expire_offers()
+
+
+@shared_task(name="claims.tasks.clock_warn_expiring_offers")
+def clock_warn_expiring_offers() -> int:
+    return clock.warn_expiring_offers()
+
+
+@shared_task(name="claims.tasks.clock_send_digests")
+def clock_send_digests() -> int:
+    return clock.send_digests()

@@ -1,0 +1,498 @@
+"""Status updates: what each email says, when it is queued, and how delivery keeps its
+promise of once (tasks called directly, emails in `mail.outbox`). The real worker and
+SMTP server are in tests/delivery/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+from typing import Any, ClassVar
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import transaction
+from django.template.loader import get_template
+from django.utils import timezone
+
+from claims import access, notifications, services
+from claims.models import TRANSITIONS, AccessLink, AuditEvent, Claim, Stage, StatusUpdate
+from claims.notifications import Outcome
+from claims.services import Actor, ClaimError
+from tests.factories import CLAIMANT, claim_in_stage, draft_claim, take_step
+
+pytestmark = pytest.mark.django_db
+
+SITE = "https://claims.example.test"
+SORT_CODE, ACCOUNT_NUMBER, ACCOUNT_NAME = "309457", "12345678", "Zoe Secret-Account"
+
+
+@pytest.fixture(autouse=True)
+def _site(settings: Any) -> None:
+    settings.SITE_URL = SITE
+    settings.EMAIL_MAX_ATTEMPTS = 3
+    settings.EMAIL_RETRY_SECONDS = 30.0
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
+    """What would have gone to the broker: (task name, args)."""
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def record(task_name: str, *args: Any) -> bool:
+        calls.append((task_name, args))
+        return True
+
+    monkeypatch.setattr(notifications, "publish", record)
+    return calls
+
+
+def deliver_all(claim: Claim) -> list[mail.EmailMultiAlternatives]:
+    for update in claim.status_updates.order_by("pk"):
+        assert notifications.status_update_deliver(update.pk).outcome is Outcome.SENT
+    return list(mail.outbox)
+
+
+def html_of(message: Any) -> str:
+    (html, mimetype), *_ = message.alternatives
+    assert mimetype == "text/html"
+    return str(html)
+
+
+# --- What the emails say --------------------------------------------------------
+
+KINDS = sorted({t.update for t in TRANSITIONS.values()} | {"reminder", "offer_expiring"})
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "notice", "digest"])
+def test_every_kind_of_email_has_a_subject_a_text_and_an_html_template(kind: str) -> None:
+    for suffix in ("subject.txt", "txt", "html"):
+        get_template(f"emails/{kind}.{suffix}")
+
+
+def _claim_with_secrets(people: Any, scheme: Any) -> tuple[Claim, str]:
+    """A claim taken to closed that has bank details, a sign-in link and a failed payment
+    whose reason quotes the account number."""
+    claim = claim_in_stage(Stage.ACCEPTED, scheme=scheme, people=people)
+    services.bank_details_set(
+        claim_id=claim.pk,
+        actor=Actor.claimant(claim.pk),
+        account_name=ACCOUNT_NAME,
+        sort_code=SORT_CODE,
+        account_number=ACCOUNT_NUMBER,
+    )
+    token = access.access_link_issue(claim=claim, purpose=AccessLink.Purpose.FOLLOW)
+    finance = Actor.staff(people.finance)
+    services.claim_transition(claim_id=claim.pk, transition="payment_queue", actor=finance)
+    services.claim_transition(
+        claim_id=claim.pk,
+        transition="payment_fail",
+        actor=finance,
+        reason=f"Bank returned it: account {ACCOUNT_NUMBER} sort code {SORT_CODE} closed",
+    )
+    for step in ("payment_queue", "payment_confirm", "close"):
+        take_step(claim, step, people)
+    return claim, token
+
+
+def test_each_status_update_shows_its_code_and_the_follow_link_and_never_a_secret(
+    people: Any, scheme: Any
+) -> None:
+    claim, token = _claim_with_secrets(people, scheme)
+    emails = deliver_all(claim)
+    updates = list(claim.status_updates.order_by("pk"))
+    assert [u.kind for u in updates] == [
+        "acknowledgement",
+        "in_triage",
+        "in_assessment",
+        "offer_made",
+        "accepted",
+        "payment_pending",
+        "payment_failed",
+        "payment_pending",
+        "paid",
+        "closed",
+    ]
+    assert len(emails) == len(updates)
+    for update, email in zip(updates, emails, strict=True):
+        html = html_of(email)
+        assert email.to == [CLAIMANT["email"]]
+        assert email.extra_headers["Message-ID"] == f"<redress.status.{update.pk}@redress.invalid>"
+        for body in (email.body, html):
+            assert update.verification_code in body
+            assert claim.reference in body
+            assert f"{SITE}/follow/" in body
+            for secret in (ACCOUNT_NUMBER, SORT_CODE, "30-94-57", ACCOUNT_NAME, token):
+                assert secret not in body, (update.kind, secret)
+        assert token not in email.subject and ACCOUNT_NUMBER not in email.subject
+        assert f'href="{SITE}/follow/"' in html
+
+
+def test_the_offer_email_itemises_the_offer_and_gives_its_accept_by_date(
+    people: Any, scheme: Any
+) -> None:
+    claim = claim_in_stage(Stage.OFFER_MADE, scheme=scheme, people=people)
+    offer = claim.offers.get()
+    update = claim.status_updates.get(kind="offer_made")
+    notifications.status_update_deliver(update.pk)
+    (email,) = mail.outbox
+    accept_by = f"{offer.accept_by:%-d %B %Y}"
+    assert email.subject == f"Our offer for your claim {claim.reference}"
+    assert "Unauthorised transactions: £35.00" in email.body
+    assert "Total: £35.00" in email.body
+    assert f"You can accept this offer until {accept_by}." in email.body
+    assert "<td" in html_of(email) and "£35.00" in html_of(email)
+
+
+def test_html_escapes_what_people_wrote_and_plain_text_keeps_it_as_written(
+    people: Any, scheme: Any
+) -> None:
+    claim = draft_claim(scheme, full_name="Zoë O'Brien <b>")
+    services.head_of_loss_add(
+        claim_id=claim.pk, actor=Actor.claimant(claim.pk), category="bank_charges",
+        amount_claimed="12.00",
+    )  # fmt: skip
+    take_step(claim, "submit", people)
+    take_step(claim, "triage_start", people)
+    services.claim_transition(
+        claim_id=claim.pk,
+        transition="triage_reject",
+        actor=Actor.staff(people.caseworker),
+        reason='You bought from "Flowers & Co" <not us>',
+    )
+    update = claim.status_updates.get(kind="rejected")
+    notifications.status_update_deliver(update.pk)
+    email = mail.outbox[0]
+    assert "Dear Zoë O'Brien <b>," in email.body
+    assert 'Why: You bought from "Flowers & Co" <not us>' in email.body
+    html = html_of(email)
+    assert "Zoë O&#x27;Brien &lt;b&gt;" in html
+    assert "&quot;Flowers &amp; Co&quot; &lt;not us&gt;" in html
+    assert "<not us>" not in html
+
+
+def test_the_information_request_email_quotes_the_request_and_its_deadline(
+    people: Any, scheme: Any
+) -> None:
+    claim = claim_in_stage(Stage.INFORMATION_REQUESTED, scheme=scheme, people=people)
+    update = claim.status_updates.get(kind="information_requested")
+    notifications.status_update_deliver(update.pk)
+    email = mail.outbox[0]
+    assert "Please send the bank statement for March 2017." in email.body
+    assert f"Please send it by {claim.information_due:%-d %B %Y}." in email.body
+    assert "\n\n\n" not in email.body
+
+
+def test_a_review_that_upholds_says_so_and_a_revised_offer_shows_the_new_total(
+    people: Any, scheme: Any, senior: Any
+) -> None:
+    upheld = claim_in_stage(Stage.REVIEW, scheme=scheme, people=people)
+    services.review_uphold(
+        claim_id=upheld.pk, actor=Actor.staff(senior), reason="The award is within the band."
+    )
+    notifications.status_update_deliver(upheld.status_updates.get(kind="review_outcome").pk)
+    assert "our decision stands" in mail.outbox[0].body
+    assert "Why: The award is within the band." in mail.outbox[0].body
+    assert "Total:" not in mail.outbox[0].body
+
+
+# --- Queued only after commit ----------------------------------------------------
+
+
+def test_a_stage_change_is_queued_for_delivery_only_once_its_transaction_commits(
+    people: Any, scheme: Any, published: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.claim_transition(
+            claim_id=claim.pk, transition="triage_start", actor=Actor.staff(people.caseworker)
+        )
+        assert published == []
+    update = claim.status_updates.get(kind="in_triage")
+    assert update.state == StatusUpdate.State.PENDING
+    for callback in callbacks:
+        callback()
+    assert published == [("claims.tasks.status_update_send", (update.pk,))]
+
+
+def test_a_change_that_rolls_back_leaves_no_status_update_and_queues_nothing(
+    people: Any, scheme: Any, published: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    before = claim.status_updates.count()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.claim_transition(
+            claim_id=claim.pk, transition="triage_start", actor=Actor.staff(people.caseworker)
+        )
+        raise RuntimeError("the request failed after the change")
+    assert claim.status_updates.count() == before
+    assert published == []
+
+
+def test_a_broker_outage_at_commit_keeps_the_change_and_the_pending_row(
+    scheme: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from config.celery import app
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(app, "send_task", broker_down)
+    claim = draft_claim(scheme)
+    services.head_of_loss_add(
+        claim_id=claim.pk,
+        actor=Actor.claimant(claim.pk),
+        category="bank_charges",
+        amount_claimed="12.00",
+    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.claim_submit(claim_id=claim.pk, actor=Actor.claimant(claim.pk),
+                              statement_of_truth=True)  # fmt: skip
+    assert any("claims.tasks.status_update_send" in c.args for c in callbacks)
+    claim.refresh_from_db()
+    assert claim.stage == Stage.SUBMITTED
+    update = claim.status_updates.get()
+    assert (update.kind, update.state, update.attempts) == ("acknowledgement", "pending", 0)
+
+
+# --- Once, retried, or failed for good -------------------------------------------
+
+
+def test_delivering_the_same_status_update_twice_sends_one_email(people: Any, scheme: Any) -> None:
+    claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    update = claim.status_updates.get()
+    assert notifications.status_update_deliver(update.pk).outcome is Outcome.SENT
+    assert notifications.status_update_deliver(update.pk).outcome is Outcome.ALREADY_DONE
+    assert len(mail.outbox) == 1
+    update.refresh_from_db()
+    assert (update.state, update.attempts) == ("sent", 1)
+    assert update.sent_at is not None and update.next_attempt_at is None
+
+
+class ScriptedBackend(LocmemBackend):
+    """Raises the errors in `script`, one per send, then delivers to mail.outbox."""
+
+    script: ClassVar[list[BaseException]] = []
+
+    def send_messages(self, messages: Any) -> int:
+        if ScriptedBackend.script:
+            raise ScriptedBackend.script.pop(0)
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def scripted(settings: Any) -> type[ScriptedBackend]:
+    settings.EMAIL_BACKEND = "tests.test_notifications.ScriptedBackend"
+    ScriptedBackend.script = []
+    return ScriptedBackend
+
+
+def test_a_provider_error_is_retried_with_growing_delays_until_it_goes(
+    people: Any, scheme: Any, scripted: type[ScriptedBackend]
+) -> None:
+    claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    update = claim.status_updates.get()
+    scripted.script = [
+        smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+        smtplib.SMTPResponseException(451, b"4.3.0 Try again later"),
+    ]
+    first = notifications.status_update_deliver(update.pk)
+    second = notifications.status_update_deliver(update.pk)
+    assert (first.outcome, second.outcome) == (Outcome.RETRY, Outcome.RETRY)
+    # 30 s, then 60 s, each with up to 20% jitter.
+    assert 24 <= first.retry_in <= 36 and 48 <= second.retry_in <= 72
+    update.refresh_from_db()
+    assert update.attempts == 2
+    assert update.last_error == "SMTPResponseException: 451 4.3.0 Try again later"
+    assert update.next_attempt_at > timezone.now() + dt.timedelta(seconds=40)
+    assert notifications.status_update_deliver(update.pk).outcome is Outcome.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_after_the_last_attempt_the_failure_is_recorded_and_nothing_more_is_tried(
+    people: Any, scheme: Any, scripted: type[ScriptedBackend]
+) -> None:
+    claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    update = claim.status_updates.get()
+    scripted.script = [ConnectionRefusedError(111, "Connection refused") for _ in range(4)]
+    outcomes = [notifications.status_update_deliver(update.pk).outcome for _ in range(4)]
+    assert outcomes == [Outcome.RETRY, Outcome.RETRY, Outcome.FAILED, Outcome.ALREADY_DONE]
+    update.refresh_from_db()
+    assert (update.state, update.attempts) == ("failed", 3)
+    assert "Connection refused" in update.last_error
+    assert len(scripted.script) == 1  # the fourth run never reached the provider
+    assert mail.outbox == []
+
+
+def test_an_address_the_provider_refuses_for_good_fails_at_once(
+    people: Any, scheme: Any, scripted: type[ScriptedBackend]
+) -> None:
+    claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    update = claim.status_updates.get()
+    scripted.script = [
+        smtplib.SMTPRecipientsRefused({CLAIMANT["email"]: (550, b"5.1.1 No such user")})
+    ]
+    assert notifications.status_update_deliver(update.pk).outcome is Outcome.FAILED
+    update.refresh_from_db()
+    assert (update.state, update.attempts) == ("failed", 1)
+    assert update.last_error == "SMTPRecipientsRefused: 550 5.1.1 No such user"
+
+
+def test_a_provider_api_rejecting_the_address_fails_at_once_but_a_rate_limit_is_retried(
+    people: Any, scheme: Any, scripted: type[ScriptedBackend]
+) -> None:
+    from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+    from requests import Response
+
+    too_many = Response()
+    too_many.status_code, too_many.reason = 429, "Too Many Requests"
+    first = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    second = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    scripted.script = [
+        AnymailRecipientsRefused("All message recipients were rejected"),
+        AnymailAPIError("Slow down", status_code=429, response=too_many),
+    ]
+    assert notifications.status_update_deliver(first.status_updates.get().pk).outcome is (
+        Outcome.FAILED
+    )
+    assert notifications.status_update_deliver(second.status_updates.get().pk).outcome is (
+        Outcome.RETRY
+    )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@b.com\r\nBcc: x@evil.test",
+        "a@b.com\nBcc: x@evil.test",
+        "zoë@example.test",
+        "Zoe <zoe@example.test>",
+        "zoe@example.test, eve@evil.test",
+        "not an address",
+    ],
+)
+def test_a_stored_address_that_cannot_work_is_recorded_failed_and_never_sent(
+    people: Any, scheme: Any, address: str
+) -> None:
+    claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    # As if it came in before the entry checks, or by an import that skipped them.
+    Claim.objects.filter(pk=claim.pk).update(email=address)
+    update = claim.status_updates.get()
+    assert notifications.status_update_deliver(update.pk).outcome is Outcome.FAILED
+    assert notifications.status_update_deliver(update.pk).outcome is Outcome.ALREADY_DONE
+    update.refresh_from_db()
+    assert (update.state, update.attempts) == ("failed", 1)
+    assert update.last_error.startswith("UndeliverableAddress: ")
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("a@b.com\r\nBcc: x@evil.test", "line break"),
+        ("zoë@example.test", "before the @"),
+        ("Zoe <zoe@example.test>", "not a valid email address"),
+        ("zoe@", "not a valid email address"),
+    ],
+)
+def test_a_claim_cannot_be_started_or_changed_with_an_address_that_cannot_work(
+    scheme: Any, address: str, problem: str
+) -> None:
+    with pytest.raises(ClaimError, match=problem) as refused:
+        draft_claim(scheme, email=address)
+    assert refused.value.code == "invalid_email"
+    claim = draft_claim(scheme)
+    with pytest.raises(ClaimError, match=problem):
+        services.claim_update_details(
+            claim_id=claim.pk, actor=Actor.claimant(claim.pk), page="contact", email=address
+        )
+    claim.refresh_from_db()
+    assert claim.email == CLAIMANT["email"]
+
+
+@pytest.mark.parametrize("address", ["zoe.obrien+claims@example.com", "anne@bücher.example"])
+def test_ordinary_and_international_domain_addresses_are_accepted(
+    scheme: Any, address: str
+) -> None:
+    assert draft_claim(scheme, email=address).email == address
+
+
+# --- The sweeper ---------------------------------------------------------------
+
+
+def test_the_sweeper_requeues_only_pending_rows_overdue_by_the_sweep_interval(
+    people: Any, scheme: Any, published: list[Any], settings: Any
+) -> None:
+    settings.OUTBOX_SWEEP_AFTER_SECONDS = 300
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        lost = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+        sent = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+        notifications.status_update_deliver(sent.pk)
+        failed = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+        Claim.objects.filter(pk=failed.pk).update(email="broken\r\n@x")
+        notifications.status_update_deliver(failed.status_updates.get().pk)
+        waiting = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+        # A retry already scheduled for ten minutes on is not lost, just waiting.
+        StatusUpdate.objects.filter(pk=waiting.pk).update(
+            next_attempt_at=start + dt.timedelta(minutes=10)
+        )
+    with time_machine.travel(start + dt.timedelta(seconds=299), tick=False):
+        assert notifications.outbox_sweep() == 0
+    with time_machine.travel(start + dt.timedelta(seconds=301), tick=False):
+        assert notifications.outbox_sweep() == 1
+        assert published == [("claims.tasks.status_update_send", (lost.pk,))]
+        # Swept rows get a fresh due time: the next sweep a minute later leaves them be.
+    with time_machine.travel(start + dt.timedelta(seconds=361), tick=False):
+        assert notifications.outbox_sweep() == 0
+    with time_machine.travel(start + dt.timedelta(minutes=16), tick=False):
+        assert notifications.outbox_sweep() == 2
+    assert sorted(args[0] for _, args in published[1:]) == sorted([lost.pk, waiting.pk])
+
+
+def test_the_sweeper_keeps_a_row_pending_when_the_broker_is_still_down(
+    people: Any, scheme: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config.celery import app
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(app, "send_task", broker_down)
+    update = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=6)):
+        assert notifications.outbox_sweep() == 0
+    update.refresh_from_db()
+    assert update.state == StatusUpdate.State.PENDING
+
+
+# --- Send again --------------------------------------------------------------
+
+
+def test_send_again_gives_a_failed_email_a_fresh_set_of_attempts_and_is_audited(
+    people: Any, scheme: Any, caseworker: Any, published: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:  # fmt: skip
+    claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
+    update = claim.status_updates.get()
+    StatusUpdate.objects.filter(pk=update.pk).update(
+        state="failed", attempts=3, last_error="SMTPResponseException: 451 Try again later"
+    )
+    sent = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = notifications.outbox_resend(
+            model=StatusUpdate, ids=[update.pk, sent.pk], actor=caseworker
+        )
+    assert resent == 1
+    update.refresh_from_db()
+    assert (update.state, update.attempts) == ("pending", 0)
+    assert "451" in update.last_error  # kept until the next attempt replaces it
+    assert published == [("claims.tasks.status_update_send", (update.pk,))]
+    event = AuditEvent.objects.get(claim=claim, action="status_update_resend")
+    assert event.actor == caseworker
+    assert event.data == {"status_update": update.pk, "kind": update.kind}
