@@ -34,6 +34,7 @@ from claims.models import (
     normalise_reference,
 )
 from claims.money import format_money
+from claims.workspace import ClaimAdmin, RegisterTransferMixin
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -175,7 +176,7 @@ class RegisterEntryForm(forms.ModelForm):
 
 
 @admin.register(RegisterEntry)
-class RegisterEntryAdmin(LooseSearchAdmin):
+class RegisterEntryAdmin(RegisterTransferMixin, LooseSearchAdmin):
     form = RegisterEntryForm
     list_display = ["full_name", "notice_code", "scheme", "postcode", "email", "notice_sent_at"]
     list_filter = ["scheme", ("notice_sent_at", admin.EmptyFieldListFilter)]
@@ -217,137 +218,8 @@ class RegisterEntryAdmin(LooseSearchAdmin):
 # --- Claims -------------------------------------------------------------------
 
 
-class HeadOfLossInline(ReadOnlyInline):
-    model = HeadOfLoss
-    fields = [
-        "category",
-        "description",
-        "incurred_on",
-        "hours",
-        "amount_claimed",
-        "distress_band",
-        "amount_allowed",
-        "assessment_reason",
-        "assessed_by",
-        "assessed_at",
-    ]
-    select_related = ("distress_band", "assessed_by")
-
-
-class EvidenceInline(EvidenceDisplay, ReadOnlyInline):
-    """Metadata only: uploads are never served from a URL, and a link here would be one."""
-
-    model = Evidence
-    fields = ["original_name", "content_type", "file_size", "sha256", "head_of_loss",
-              "uploaded_at"]  # fmt: skip
-    select_related = ("head_of_loss",)
-
-
-class OfferInline(ReadOnlyInline):
-    model = Offer
-    fields = ["version", "total", "accept_by", "proposed_by", "approved_by", "made_at"]
-    # The claim too: each row is labelled with the offer's str, which names it.
-    select_related = ("claim", "proposed_by", "approved_by")
-    show_change_link = True
-
-
-class InternalNoteInline(ReadOnlyInline):
-    model = InternalNote
-    fields = ["created_at", "author", "text"]
-    select_related = ("author",)
-
-
-class AuditEventInline(AuditEventDisplay, ReadOnlyInline):
-    model = AuditEvent
-    verbose_name_plural = "history"
-    fields = ["created_at", "action", "actor_name", "from_stage", "to_stage", "reason"]
-    select_related = ("actor",)
-
-
-class StatusUpdateInline(ReadOnlyInline):
-    model = StatusUpdate
-    fields = ["created_at", "kind", "stage", "state", "attempts", "sent_at"]
-
-
-@admin.register(Claim)
-class ClaimAdmin(ReferenceSearchAdmin):
-    """Claims come from claimants and change through the services, so the claim is
-    shown, not edited: a save from here would skip the version check and the audit
-    trail, and would write back a stage read before the save."""
-
-    reference_lookup = "reference"
-    list_display = ["reference", "full_name", "scheme", "stage", "assigned_to", "submitted_at"]
-    list_filter = [
-        "stage",
-        "scheme",
-        ("assigned_to", admin.RelatedOnlyFieldListFilter),
-        "no_notice",
-    ]
-    list_select_related = ["scheme", "assigned_to"]
-    search_fields = ["reference", "full_name", "email", "postcode"]
-    actions = None
-    fieldsets = [
-        (None, {"fields": ["reference", "scheme", "stage", "stage_changed_at", "assigned_to",
-                           "submitted_at", "information_due", "total_claimed", "version",
-                           "created_at", "updated_at"]}),
-        ("Claimant", {"fields": ["full_name", "email", "phone", "address", "postcode",
-                                 "representative_name", "representative_reason",
-                                 "support_needs"]}),
-        ("Eligibility", {"fields": ["register_entry", "no_notice"]}),
-        ("What happened", {"fields": ["what_happened"]}),
-    ]  # fmt: skip
-    # Read-only even if a later change lets staff edit claimant details here.
-    readonly_fields = [
-        "reference",
-        "scheme",
-        "stage",
-        "stage_changed_at",
-        "version",
-        "assigned_to",
-        "submitted_at",
-        "information_due",
-        "total_claimed",
-        "register_entry",
-        "created_at",
-        "updated_at",
-    ]
-    inlines = [
-        HeadOfLossInline,
-        EvidenceInline,
-        OfferInline,
-        InternalNoteInline,
-        AuditEventInline,
-        StatusUpdateInline,
-    ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        # The register entry carries the notice code; only roles that may see the
-        # register see which entry a claim matched.
-        if request.user.has_perm("claims.view_registerentry"):
-            return self.fieldsets
-        return [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "register_entry"]})
-            for name, options in self.fieldsets
-        ]
-
-    def extra_search(self, search_term: str) -> Q:
-        extra = super().extra_search(search_term)
-        if search_term.strip():
-            extra |= Q(postcode=normalise_postcode(search_term))
-        return extra
-
-    @admin.display(description="Total claimed")
-    def total_claimed(self, claim: Claim) -> str:
-        return format_money(claim.total_claimed())
+# The claims list and the claim page are the caseworker workspace (claims.workspace).
+admin.site.register(Claim, ClaimAdmin)
 
 
 @admin.register(HeadOfLoss)

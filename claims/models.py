@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -529,6 +530,8 @@ class Claim(models.Model):
         related_name="assigned_claims",
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Where the claim was submitted from: many claims from one address is a fraud flag.
+    submitted_ip = models.GenericIPAddressField(null=True, blank=True)
     information_due = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -548,6 +551,12 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["scheme", "stage"], name="claim_scheme_stage"),
             models.Index(fields=["assigned_to", "stage"], name="claim_assigned_stage"),
+            # The caseworker workspace at scale: overdue queues, address flags, search.
+            models.Index(fields=["stage", "stage_changed_at"], name="claim_stage_age"),
+            models.Index(fields=["submitted_ip", "submitted_at"], name="claim_submitted_ip"),
+            models.Index(fields=["scheme", "submitted_at"], name="claim_scheme_submitted"),
+            models.Index(fields=["postcode"], name="claim_postcode"),
+            models.Index(Upper("email"), name="claim_email_upper"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="claim_stage_valid"),
@@ -820,6 +829,71 @@ class InternalNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on {self.claim_id} by {self.author}"
+
+
+class ClaimFlag(models.Model):
+    """Something about a claim a caseworker should look at twice, found when it was
+    submitted (claims.flags). A flag says why; it decides nothing by itself."""
+
+    class Kind(models.TextChoices):
+        NOT_ON_REGISTER = "not_on_register", "Not on the register"
+        SAME_BANK_ACCOUNT = "same_bank_account", "Same bank account"
+        SAME_EMAIL = "same_email", "Same email"
+        SAME_PHONE = "same_phone", "Same phone"
+        SAME_ADDRESS = "same_address", "Same address"
+        MANY_FROM_NETWORK = "many_from_network", "Many from one network address"
+        HIGH_AMOUNT = "high_amount", "Amount far above typical"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    reason = models.CharField(max_length=300)
+    related_claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["claim", "kind", "id"]
+        indexes = [models.Index(fields=["kind", "claim"], name="claim_flag_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "kind", "related_claim"], name="claim_flag_unique_pair"
+            ),
+            models.UniqueConstraint(
+                fields=["claim", "kind"],
+                condition=Q(related_claim__isnull=True),
+                name="claim_flag_unique_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason}"
+
+
+class ClaimMatchKey(models.Model):
+    """A submitted claim's contact and payment details, normalised and hashed, so claims
+    that share one are found by an index rather than by reading every claim. Bank
+    accounts are only ever stored here as a keyed hash."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        ADDRESS = "address", "Address"
+        BANK_ACCOUNT = "bank_account", "Bank account"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="match_keys")
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["scheme", "kind", "digest"], name="claim_match_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "kind"], name="claim_match_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} key of {self.claim_id}"
 
 
 class StatusUpdate(models.Model):

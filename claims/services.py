@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from claims.flags import claim_flags_bank_account, claim_flags_compute
 from claims.models import (
     TRANSITIONS,
     ActorKind,
@@ -384,7 +385,10 @@ def claim_submit(
     actor: Actor,
     statement_of_truth: bool,
     today: dt.date | None = None,
+    ip_address: str | None = None,
 ) -> Claim:
+    """Submit a draft. `ip_address` is where the claimant submitted from: many claims
+    from one address in a short time is flagged for a caseworker (claims.flags)."""
     today = today or _today()
     claim = _lock(claim_id)
     if claim.stage == Stage.SUBMITTED and actor.kind == ActorKind.CLAIMANT:
@@ -404,7 +408,9 @@ def claim_submit(
     if not claim.heads_of_loss.exists():
         raise ClaimError("Add at least one thing you are claiming for.", code="no_heads_of_loss")
     claim.submitted_at = timezone.now()
-    _move(claim, "submit", actor, extra_fields=("submitted_at",))
+    claim.submitted_ip = ip_address or None
+    _move(claim, "submit", actor, extra_fields=("submitted_at", "submitted_ip"))
+    claim_flags_compute(claim)
     return claim
 
 
@@ -565,10 +571,13 @@ def claim_request_information(
 
 
 @transaction.atomic
-def claim_resume_assessment(*, claim_id: int, actor: Actor, reason: str) -> Claim:
+def claim_resume_assessment(
+    *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
+) -> Claim:
     """A caseworker takes a claim back from 'information requested' (e.g. the answer
     came by post)."""
     claim = _lock(claim_id)
+    _check_version(claim, expected_version)
     _check_can(claim, "information_resume", actor, reason)
     claim.information_due = None
     _move(claim, "information_resume", actor, reason=reason, extra_fields=("information_due",))
@@ -791,9 +800,12 @@ def offer_approve(
 
 
 @transaction.atomic
-def offer_return(*, claim_id: int, actor: Actor, reason: str) -> Claim:
+def offer_return(
+    *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
+) -> Claim:
     """A senior caseworker sends a proposed offer back for re-assessment."""
     claim = _lock(claim_id)
+    _check_version(claim, expected_version)
     _move(claim, "offer_return", actor, reason=reason)
     return claim
 
@@ -821,11 +833,17 @@ def _check_independent_reviewer(claim: Claim, actor: Actor) -> None:
 
 @transaction.atomic
 def review_revise(
-    *, claim_id: int, actor: Actor, reason: str, today: dt.date | None = None
+    *,
+    claim_id: int,
+    actor: Actor,
+    reason: str,
+    today: dt.date | None = None,
+    expected_version: int | None = None,
 ) -> Offer:
     """End a review with a revised offer built from the heads of loss as re-assessed."""
     today = today or _today()
     claim = _lock(claim_id)
+    _check_version(claim, expected_version)
     _check_can(claim, "review_revise", actor, reason)
     _check_independent_reviewer(claim, actor)
     offer = _build_offer(claim, actor)
@@ -853,8 +871,11 @@ def review_revise(
 
 
 @transaction.atomic
-def review_uphold(*, claim_id: int, actor: Actor, reason: str) -> Claim:
+def review_uphold(
+    *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
+) -> Claim:
     claim = _lock(claim_id)
+    _check_version(claim, expected_version)
     _check_can(claim, "review_uphold", actor, reason)
     _check_independent_reviewer(claim, actor)
     _move(claim, "review_uphold", actor, reason=reason)
@@ -1110,6 +1131,7 @@ def bank_details_set(
         },
     )
     _touch(claim)
+    claim_flags_bank_account(claim)
     _record(
         claim,
         action="bank_details_given" if created else "bank_details_changed",

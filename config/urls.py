@@ -1,11 +1,19 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+
+from claims import staff_auth
 
 admin.site.site_header = "Redress"
 admin.site.site_title = "Redress staff"
 admin.site.index_title = "Claims administration"
+# Staff sign in through allauth (password, then TOTP), never the admin's own form.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # allauth's TOTP enrolment, recording the second factor in the session (staff_auth).
+    path("staff/2fa/totp/activate/", staff_auth.activate_totp, name="mfa_activate_totp"),
+    path("staff/", include("allauth.urls")),
     path("", include("claims.urls")),
 ]

@@ -9,6 +9,7 @@ from django.db import connection
 
 from claims import roles
 from tests.factories import People, SchemeFactory, staff
+from tests.staff_login import StaffClient
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -54,6 +55,13 @@ def _own_cache_namespace(settings: Any) -> None:
         name: {**config, "KEY_PREFIX": uuid.uuid4().hex}
         for name, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture
+def client() -> StaffClient:
+    """pytest-django's client, except that `force_login` of a staff user also passes the
+    second factor, which every staff page needs (tests/staff_login.py)."""
+    return StaffClient()
 
 
 @pytest.fixture

@@ -193,7 +193,7 @@ def test_hostile_claimant_text_is_escaped_in_the_list_and_on_the_claim(client, c
     assert change.count(ESCAPED) >= 2
 
 
-def test_evidence_is_shown_as_metadata_never_as_a_link(client, caseworker):
+def test_evidence_is_listed_with_a_link_to_the_authorised_view_never_to_storage(client, caseworker):
     claim = claim_in_stage(Stage.SUBMITTED)
     evidence = Evidence.objects.create(
         claim=claim,
@@ -212,6 +212,8 @@ def test_evidence_is_shown_as_metadata_never_as_a_link(client, caseworker):
         assert "47.1\xa0KB" in page
         assert evidence.file.name not in page
         assert "media-not-public" not in page
+    claim_page = client.get(change_url(claim)).content.decode()
+    assert reverse("admin:claims_claim_evidence", args=[claim.pk, evidence.pk]) in claim_page
 
 
 def test_claims_list_makes_the_same_queries_for_one_claim_as_for_many(client, caseworker):
@@ -245,7 +247,10 @@ def test_every_claims_admin_page_opens_for_a_superuser(client):
             continue
         name = model._meta.model_name
         assert client.get(reverse(f"admin:claims_{name}_changelist")).status_code == 200, name
-        change = reverse(f"admin:claims_{name}_change", args=[model.objects.first().pk])
+        first = model.objects.first()
+        if first is None:  # a model this test knows nothing about, with no rows
+            continue
+        change = reverse(f"admin:claims_{name}_change", args=[first.pk])
         assert client.get(change).status_code == 200, name
 
 

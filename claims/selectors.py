@@ -1,0 +1,627 @@
+"""The caseworker workspace's queries: queues, the claims list, the claim page, money
+against the fund and the scheme dashboard.
+
+Everything here reads; writes go through `claims.services`. Each function runs a
+fixed number of queries whatever the number of claims, heads of loss or events,
+and each filter is one an index answers (see Claim.Meta.indexes), so the pages
+stay quick with a million claims.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import cache
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from claims.models import (
+    TERMINAL_STAGES,
+    TRANSITIONS,
+    ActorKind,
+    AuditEvent,
+    Claim,
+    ClaimFlag,
+    DistressBand,
+    Evidence,
+    HeadOfLoss,
+    InternalNote,
+    Message,
+    Offer,
+    OfferItem,
+    Scheme,
+    Stage,
+    Transition,
+    transitions_from,
+)
+from claims.money import round_money
+from claims.services import lost_time_amount
+from claims.workdays import add_working_days, is_working_day, working_days_between
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    User = AbstractBaseUser | AnonymousUser
+
+# --- Deadlines ------------------------------------------------------------------
+
+# Service standards: working days staff have for a claim in each stage before it is
+# overdue. Stages that wait on the claimant use their own dates (information_due,
+# the offer's accept-by date), not these.
+SERVICE_LEVEL_WORKING_DAYS: dict[Stage, int] = {
+    Stage.SUBMITTED: 2,
+    Stage.TRIAGE: 5,
+    Stage.ASSESSMENT: 20,
+    Stage.OFFER_PENDING_APPROVAL: 5,
+    Stage.DECLINED: 5,
+    Stage.REVIEW: 20,
+    Stage.ACCEPTED: 5,
+    Stage.PAYMENT_PENDING: 5,
+    Stage.PAID: 5,
+}
+AWAITING_CLAIMANT = (Stage.INFORMATION_REQUESTED, Stage.OFFER_MADE)
+OPEN_STAGES = tuple(s for s in Stage if s not in TERMINAL_STAGES and s != Stage.DRAFT)
+# Stages where staff have work to do: what "unassigned" is about.
+STAFF_STAGES = tuple(SERVICE_LEVEL_WORKING_DAYS)
+
+
+def working_days_before(day: dt.date, days: int) -> dt.date:
+    """The date `days` working days before `day` (add_working_days run backwards)."""
+    current, remaining = day, days
+    while remaining:
+        current -= dt.timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def due_by(claim: Claim) -> dt.date | None:
+    """When the claim's current stage should be over: a staff deadline, or the date
+    the claimant has until. Needs `claim.scheme` (select_related)."""
+    stage = Stage(claim.stage)
+    if stage == Stage.INFORMATION_REQUESTED:
+        return claim.information_due
+    started = _local_date(claim.stage_changed_at)
+    if stage == Stage.OFFER_MADE:
+        return add_working_days(started, claim.scheme.accept_by_working_days)
+    days = SERVICE_LEVEL_WORKING_DAYS.get(stage)
+    return add_working_days(started, days) if days is not None else None
+
+
+def working_days_in_stage(claim: Claim, today: dt.date | None = None) -> int:
+    return working_days_between(_local_date(claim.stage_changed_at), today or timezone.localdate())
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def overdue_q(today: dt.date | None = None, schemes: QuerySet[Scheme] | None = None) -> Q:
+    """Claims past their due-by date: staff deadlines, unanswered information requests
+    and offers past accept-by. A claim is overdue once due-by is before today, that is,
+    when its stage started before the working day `days` before today."""
+    today = today or timezone.localdate()
+    overdue = Q(stage=Stage.INFORMATION_REQUESTED, information_due__lt=today)
+    for stage, days in SERVICE_LEVEL_WORKING_DAYS.items():
+        # due = start + days working days < today  <=>  start < (today - days working days)
+        cutoff = working_days_before(today, days)
+        overdue |= Q(stage=stage, stage_changed_at__lt=_start_of(cutoff))
+    accept_by_days = (schemes if schemes is not None else Scheme.objects.all()).values_list(
+        "accept_by_working_days", flat=True
+    )
+    for days in sorted(set(accept_by_days)):
+        cutoff = working_days_before(today, days)
+        overdue |= Q(
+            stage=Stage.OFFER_MADE,
+            scheme__accept_by_working_days=days,
+            stage_changed_at__lt=_start_of(cutoff),
+        )
+    return overdue
+
+
+# --- Queues ---------------------------------------------------------------------
+
+QUEUES: dict[str, str] = {
+    "mine": "My claims",
+    "unassigned": "Unassigned",
+    "awaiting_claimant": "Awaiting claimant",
+    "to_approve": "Offers to approve",
+    "overdue": "Overdue",
+    "flagged": "Flagged",
+}
+
+
+def queue(queryset: QuerySet[Claim], name: str, user: Any) -> QuerySet[Claim]:
+    """One of the caseworker's queues; an unknown name leaves the queryset as it is."""
+    if name == "mine":
+        return queryset.filter(assigned_to=user, stage__in=OPEN_STAGES)
+    if name == "unassigned":
+        return queryset.filter(assigned_to__isnull=True, stage__in=STAFF_STAGES)
+    if name == "awaiting_claimant":
+        return queryset.filter(stage__in=AWAITING_CLAIMANT)
+    if name == "to_approve":
+        return queryset.filter(stage=Stage.OFFER_PENDING_APPROVAL)
+    if name == "overdue":
+        return queryset.filter(overdue_q())
+    if name == "flagged":
+        return queryset.filter(
+            Exists(ClaimFlag.objects.filter(claim=OuterRef("pk"))), stage__in=OPEN_STAGES
+        )
+    return queryset
+
+
+def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Each claim's total claimed, worked out only for the rows fetched (a correlated
+    subquery, not a join and GROUP BY over every claim)."""
+    total = (
+        HeadOfLoss.objects.filter(claim=OuterRef("pk"))
+        .order_by()
+        .values("claim")
+        .annotate(total=Sum("amount_claimed"))
+        .values("total")
+    )
+    return queryset.annotate(
+        amount_claimed=Coalesce(
+            Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)),
+            Value(Decimal("0.00")),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        )
+    )
+
+
+def claims_list(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+    """The claims list's rows with everything their columns show, in fixed queries."""
+    return with_amount_claimed(queryset.select_related("scheme", "assigned_to")).prefetch_related(
+        Prefetch("flags", queryset=ClaimFlag.objects.order_by("kind", "id"))
+    )
+
+
+def caseworkers() -> QuerySet[Any]:
+    """Staff who may be assigned claims: those whose role lets them assess."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    holds = Q(groups__permissions__codename="assess_claim") | Q(
+        user_permissions__codename="assess_claim"
+    )
+    return (
+        user_model.objects.filter(is_active=True, is_staff=True)
+        .filter(holds | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )
+
+
+# --- Money against the fund ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FundSummary:
+    fund: Decimal
+    awaiting_approval: Decimal
+    offered: Decimal  # made and not yet answered, or under review
+    accepted: Decimal  # accepted, not yet paid
+    paid: Decimal
+    counts: dict[str, int] = field(default_factory=dict)
+    as_of: dt.datetime | None = None
+
+    @property
+    def committed(self) -> Decimal:
+        return self.awaiting_approval + self.offered + self.accepted + self.paid
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.fund - self.committed
+
+    @property
+    def used_fraction(self) -> float:
+        return float(self.committed / self.fund) if self.fund else 0.0
+
+
+_OUTSTANDING = {Stage.OFFER_MADE, Stage.DECLINED, Stage.REVIEW}
+_ACCEPTED = {Stage.ACCEPTED, Stage.PAYMENT_PENDING}
+
+
+def fund_summary(scheme: Scheme) -> FundSummary:
+    """Money offered, accepted and paid against the scheme's fund, from each claim's
+    latest offer. Two grouped queries over the scheme's offers."""
+    newer = Offer.objects.filter(claim=OuterRef("claim"), version__gt=OuterRef("version"))
+    paid_event = AuditEvent.objects.filter(claim=OuterRef("claim"), action="payment_confirm")
+    rows = (
+        Offer.objects.filter(claim__scheme=scheme)
+        .filter(~Exists(newer))
+        .annotate(was_paid=Exists(paid_event))
+        .values("claim__stage", "was_paid")
+        .annotate(total=Sum("total"))
+        .order_by()
+    )
+    awaiting = offered = accepted = paid = Decimal("0.00")
+    for row in rows:
+        stage, total = row["claim__stage"], row["total"] or Decimal("0.00")
+        if row["was_paid"]:
+            paid += total
+        elif stage == Stage.OFFER_PENDING_APPROVAL:
+            awaiting += total
+        elif stage in _OUTSTANDING:
+            offered += total
+        elif stage in _ACCEPTED:
+            accepted += total
+    counts = {
+        "offers_made": Offer.objects.filter(claim__scheme=scheme, made_at__isnull=False).count(),
+    }
+    return FundSummary(
+        fund=scheme.fund_amount,
+        awaiting_approval=awaiting,
+        offered=offered,
+        accepted=accepted,
+        paid=paid,
+        counts=counts,
+        as_of=timezone.now(),
+    )
+
+
+FUND_CACHE_SECONDS = 60
+
+
+def fund_summary_cached(scheme: Scheme) -> FundSummary:
+    """`fund_summary`, at most a minute old: every claim page shows it, and with many
+    claims it costs far more than the rest of the page."""
+    # created_at makes the key unique to this scheme even where ids are reused.
+    key = f"redress:fund:{scheme.pk}:{scheme.created_at.timestamp()}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = fund_summary(scheme)
+        cache.set(key, summary, FUND_CACHE_SECONDS)
+    return summary
+
+
+# --- The claim page -------------------------------------------------------------------
+
+TRANSITION_LABELS: dict[str, str] = {
+    "triage_start": "Start triage",
+    "triage_accept": "Accept for assessment",
+    "triage_reject": "Reject: not eligible",
+    "information_request": "Request information",
+    "information_resume": "Resume assessment",
+    "offer_propose": "Propose offer",
+    "offer_approve": "Approve offer",
+    "offer_return": "Return for re-assessment",
+    "review_start": "Start review",
+    "review_revise": "Revise offer",
+    "review_uphold": "Uphold the offer and close",
+    "payment_queue": "Queue for payment",
+    "payment_fail": "Payment failed",
+    "payment_confirm": "Mark paid",
+    "close": "Close claim",
+}
+EVENT_LABELS: dict[str, str] = {
+    "start": "Claim started",
+    "submit": "Submitted",
+    "add_head": "Head of loss added",
+    "assess_head": "Head of loss assessed",
+    "assign": "Assigned",
+    "note": "Note added",
+    "offer_make": "Offer made",
+    "offer_accept": "Offer accepted",
+    "offer_decline": "Offer declined",
+    "offer_expire": "Offer expired",
+    "information_provide": "Claimant answered",
+    "close_incomplete": "Closed incomplete",
+    "withdraw": "Withdrawn by the claimant",
+}
+REASON_LABELS: dict[str, str] = {
+    "information_request": "What the claimant needs to send (they will read this)",
+}
+# offer_make is the same button as offer_propose: the service decides whether the
+# offer needs approval (above the scheme's threshold) or is made at once.
+_SAME_BUTTON = {"offer_make": "offer_propose"}
+_FOUR_EYES = {"offer_approve", "review_revise", "review_uphold"}
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    reason_required: bool
+    reason_label: str
+
+
+def _assessor_ids(offers: list[Offer]) -> set[int]:
+    if not offers:
+        return set()
+    latest = offers[0]
+    ids = {latest.proposed_by_id}
+    ids.update(item.assessed_by_id for item in latest.items.all() if item.assessed_by_id)
+    return ids
+
+
+def available_actions(claim: Claim, user: Any, offers: list[Offer]) -> tuple[list[Action], str]:
+    """The moves this user may make on this claim now, and why a four-eyes move is
+    missing if it is. `offers` newest first, with items prefetched."""
+    actions: list[Action] = []
+    seen: set[str] = set()
+    held_back = ""
+    for transition in transitions_from(claim.stage):
+        if ActorKind.STAFF not in transition.actors:
+            continue
+        assert transition.permission is not None
+        if not user.has_perm(transition.permission):
+            continue
+        name = _SAME_BUTTON.get(transition.name, transition.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in _FOUR_EYES and user.pk in _assessor_ids(offers):
+            held_back = (
+                "You proposed or assessed this offer, so another senior caseworker must decide it."
+            )
+            continue
+        actual: Transition = TRANSITIONS[name]
+        actions.append(
+            Action(
+                name=name,
+                label=TRANSITION_LABELS.get(name, name.replace("_", " ").capitalize()),
+                reason_required=actual.reason_required,
+                reason_label=REASON_LABELS.get(name, "Reason"),
+            )
+        )
+    return actions, held_back
+
+
+@dataclass
+class HeadRow:
+    head: HeadOfLoss
+    evidence: list[Evidence]
+    lost_time_note: str = ""
+    lost_time_ceiling: Decimal | None = None
+
+
+@dataclass
+class ClaimPage:
+    claim: Claim
+    heads: list[HeadRow]
+    evidence: list[Evidence]
+    offers: list[Offer]
+    events: list[AuditEvent]
+    notes: list[InternalNote]
+    messages: list[Message]
+    flags: list[ClaimFlag]
+    bands: list[DistressBand]
+    band_suggestions: dict[int, Decimal]
+    fund: FundSummary | None
+    actions: list[Action]
+    four_eyes_note: str
+    can_assess: bool
+    can_note: bool
+    can_assign: bool
+    total_claimed: Decimal
+    total_allowed: Decimal
+    unassessed: int
+    days_in_stage: int
+    due_by: dt.date | None
+    overdue: bool
+    bank_details: Any = None
+
+
+def suggested_award(band: DistressBand, claimed: Decimal | None = None) -> Decimal:
+    """A starting point inside the band: what was claimed if it falls in the band,
+    otherwise the band's midpoint (its floor when it has no ceiling), to the £10."""
+    if claimed and claimed >= band.lower and (band.upper is None or claimed <= band.upper):
+        return claimed
+    if band.upper is None:
+        return band.lower
+    middle = (band.lower + band.upper) / 2
+    return round_money((middle / 10).to_integral_value() * 10)
+
+
+def claim_page(claim_id: int, user: Any) -> ClaimPage:
+    """Everything the claim page shows, in a fixed number of queries; sections a role
+    may not see are not fetched at all."""
+    claim = Claim.objects.select_related("scheme", "assigned_to", "register_entry").get(pk=claim_id)
+    sees_case = user.has_perm("claims.view_headofloss")
+    heads: list[HeadRow] = []
+    evidence: list[Evidence] = []
+    if sees_case:
+        head_objects = list(
+            claim.heads_of_loss.select_related("distress_band", "assessed_by").order_by("id")
+        )
+        if user.has_perm("claims.view_evidence"):
+            evidence = list(claim.evidence.order_by("uploaded_at", "id"))
+        by_head: dict[int | None, list[Evidence]] = {}
+        for item in evidence:
+            by_head.setdefault(item.head_of_loss_id, []).append(item)
+        for head in head_objects:
+            row = HeadRow(head=head, evidence=by_head.get(head.pk, []))
+            if head.category == HeadOfLoss.Category.TIME_SPENT and head.hours is not None:
+                with_evidence = bool(row.evidence)
+                scheme = claim.scheme
+                cap = (
+                    scheme.lost_time_hours_cap_with_evidence
+                    if with_evidence
+                    else scheme.lost_time_hours_cap
+                )
+                row.lost_time_ceiling = lost_time_amount(
+                    scheme, head.hours, with_evidence=with_evidence
+                )
+                row.lost_time_note = (
+                    f"{head.hours.normalize():f} h × £{scheme.lost_time_hourly_rate} an hour, "
+                    f"capped at {cap.normalize():f} h {'with' if with_evidence else 'without'} "
+                    f"evidence"
+                )
+            heads.append(row)
+    offers: list[Offer] = []
+    if user.has_perm("claims.view_offer"):
+        offers = list(
+            claim.offers.select_related("proposed_by", "approved_by")
+            .prefetch_related(
+                Prefetch("items", queryset=OfferItem.objects.select_related("assessed_by"))
+            )
+            .order_by("-version")
+        )
+    events = (
+        list(claim.events.select_related("actor").order_by("created_at", "id"))
+        if user.has_perm("claims.view_auditevent")
+        else []
+    )
+    for event in events:
+        event.label = EVENT_LABELS.get(  # type: ignore[attr-defined]
+            event.action, TRANSITION_LABELS.get(event.action, event.action.replace("_", " "))
+        ).capitalize()
+    notes = (
+        list(claim.notes.select_related("author").order_by("created_at", "id"))
+        if user.has_perm("claims.view_internalnote")
+        else []
+    )
+    messages = (
+        list(claim.messages.select_related("author").order_by("created_at", "id"))
+        if sees_case
+        else []
+    )
+    flags = list(claim.flags.order_by("kind", "id")) if sees_case else []
+    bands = list(claim.scheme.distress_bands.order_by("position")) if sees_case else []
+    distress_claimed = next(
+        (
+            row.head.amount_claimed
+            for row in heads
+            if row.head.category == HeadOfLoss.Category.DISTRESS
+        ),
+        None,
+    )
+    bank_details = None
+    if user.has_perm("claims.view_payment_details"):
+        bank_details = getattr(claim, "bank_details", None)
+    can_assess = bool(heads) and (
+        (claim.stage == Stage.ASSESSMENT and user.has_perm("claims.assess_claim"))
+        or (claim.stage == Stage.REVIEW and user.has_perm("claims.decide_review"))
+    )
+    actions, four_eyes_note = available_actions(claim, user, offers)
+    total_claimed = sum((row.head.amount_claimed for row in heads), Decimal("0.00"))
+    allowed = [row.head.amount_allowed for row in heads if row.head.amount_allowed is not None]
+    due = due_by(claim)
+    today = timezone.localdate()
+    return ClaimPage(
+        claim=claim,
+        heads=heads,
+        evidence=evidence,
+        offers=offers,
+        events=events,
+        notes=notes,
+        messages=messages,
+        flags=flags,
+        bands=bands,
+        band_suggestions={band.pk: suggested_award(band, distress_claimed) for band in bands},
+        fund=fund_summary_cached(claim.scheme) if sees_case or offers else None,
+        actions=actions,
+        four_eyes_note=four_eyes_note,
+        can_assess=can_assess,
+        can_note=user.has_perm("claims.add_note"),
+        can_assign=user.has_perm("claims.triage_claim") and claim.stage in OPEN_STAGES,
+        total_claimed=total_claimed,
+        total_allowed=sum(allowed, Decimal("0.00")),
+        unassessed=len(heads) - len(allowed),
+        days_in_stage=working_days_in_stage(claim, today),
+        due_by=due,
+        overdue=due is not None and due < today and claim.stage in OPEN_STAGES,
+        bank_details=bank_details,
+    )
+
+
+# --- The scheme dashboard ---------------------------------------------------------------
+
+AGEING_BUCKETS: list[tuple[str, int, int | None]] = [
+    ("Up to 1 week", 0, 7),
+    ("1 to 4 weeks", 8, 28),
+    ("1 to 3 months", 29, 91),
+    ("Over 3 months", 92, None),
+]
+
+
+@dataclass
+class Dashboard:
+    scheme: Scheme
+    received: int
+    by_stage: list[tuple[str, str, int]]
+    offers_made: int
+    accepted: int
+    paid_count: int
+    fund: FundSummary
+    ageing: list[tuple[str, int]]
+    overdue_by_stage: list[tuple[str, int]]
+    overdue_total: int
+    chart_max: int
+
+
+def dashboard(scheme: Scheme) -> Dashboard:
+    """The scheme at a glance: a handful of grouped queries, none per claim."""
+    claims = Claim.objects.filter(scheme=scheme)
+    per_stage = Counter(
+        {
+            row["stage"]: row["n"]
+            for row in claims.order_by().values("stage").annotate(n=Count("id"))
+        }
+    )
+    received = sum(n for stage, n in per_stage.items() if stage != Stage.DRAFT)
+    actions = Counter(
+        {
+            row["action"]: row["n"]
+            for row in AuditEvent.objects.filter(
+                claim__scheme=scheme, action__in=["offer_accept", "payment_confirm"]
+            )
+            .order_by()
+            .values("action")
+            .annotate(n=Count("id"))
+        }
+    )
+    today = timezone.localdate()
+    open_claims = claims.filter(stage__in=OPEN_STAGES, submitted_at__isnull=False)
+    ageing = []
+    for label, low, high in AGEING_BUCKETS:
+        # Submitted between `high` and `low` whole days ago, inclusive.
+        bucket = Q(submitted_at__lt=_start_of(today - dt.timedelta(days=low - 1)))
+        if high is not None:
+            bucket &= Q(submitted_at__gte=_start_of(today - dt.timedelta(days=high)))
+        ageing.append((label, open_claims.filter(bucket).count()))
+    overdue = Counter(
+        {
+            row["stage"]: row["n"]
+            for row in claims.filter(overdue_q(today, Scheme.objects.filter(pk=scheme.pk)))
+            .order_by()
+            .values("stage")
+            .annotate(n=Count("id"))
+        }
+    )
+    by_stage = [(stage.value, stage.label, per_stage.get(stage.value, 0)) for stage in Stage]
+    fund = fund_summary(scheme)
+    return Dashboard(
+        scheme=scheme,
+        received=received,
+        by_stage=by_stage,
+        offers_made=fund.counts.get("offers_made", 0),
+        accepted=actions.get("offer_accept", 0),
+        paid_count=actions.get("payment_confirm", 0),
+        fund=fund,
+        ageing=ageing,
+        overdue_by_stage=[(Stage(stage).label, n) for stage, n in sorted(overdue.items()) if n],
+        overdue_total=sum(overdue.values()),
+        chart_max=max([n for _, _, n in by_stage] + [1]),
+    )
