@@ -10,8 +10,10 @@ BIN := $(VENV)/bin
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/redress
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 XDIST ?= -n 2
+# Browser tests drive Debian's Chromium: Playwright cannot download its own browser here.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: help install run test test-sqlite test-postgres lint format bench clean
+.PHONY: help install run test test-sqlite test-postgres chromium lint format bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo scheme, start web + Celery worker + beat"
@@ -30,7 +32,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --editable ".[test]" 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import django, celery, pytest, xdist, factory"
+	$(BIN)/python -c "import django, celery, pytest, xdist, factory, playwright, axe_playwright_python"
 	touch $@ $(VENV)/.installed-run
 
 install: $(VENV)/.installed-run
@@ -44,11 +46,28 @@ test: $(VENV)/.installed-test
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: $(VENV)/.installed-test
+# Root (CI, a fresh machine) installs Debian's chromium; anyone else is told how, and the
+# browser tests skip locally (in CI a skip is a failure, see tests/conftest.py).
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "== Installing Debian's chromium for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get -o DPkg::Lock::Timeout=300 update -qq; \
+	  apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium >/dev/null; \
+	  $(CHROMIUM) --version; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "CI must run the browser tests, but $(CHROMIUM) is missing and only root can install it." >&2; exit 1; \
+	else \
+	  echo "== NOTE: no $(CHROMIUM), so the browser tests (tests/browser) will be skipped."; \
+	  echo "   Install it with: sudo apt-get install chromium"; \
+	fi
+
+test-sqlite: $(VENV)/.installed-test chromium
 	@echo "== Test suite on SQLite (tests marked postgres run in the PostgreSQL pass)"
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/pytest $(XDIST) -m "not postgres" $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-test
+test-postgres: $(VENV)/.installed-test chromium
 	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect('$(TEST_POSTGRES_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== Test suite on PostgreSQL ($(TEST_POSTGRES_URL)) with Redis cache ($(TEST_REDIS_URL))"; \
 	  DATABASE_URL=$(TEST_POSTGRES_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(XDIST) $(PYTEST_ARGS); \
