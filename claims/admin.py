@@ -34,6 +34,7 @@ from claims.models import (
     normalise_reference,
 )
 from claims.money import format_money
+from claims.notifications_admin import OutboxAdminMixin  # also registers notice campaigns
 from claims.workspace import ClaimAdmin, RegisterTransferMixin
 
 if TYPE_CHECKING:
@@ -327,8 +328,9 @@ class InternalNoteAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "claim", "kind", "stage", "state", "attempts", "sent_at"]
+class StatusUpdateAdmin(OutboxAdminMixin, ReadOnlyAdmin):
+    list_display = ["created_at", "claim", "kind", "stage", "state", "attempts",
+                    "last_error_excerpt", "sent_at"]  # fmt: skip
     list_filter = ["state", "kind", "stage"]
     list_select_related = ["claim"]
     search_fields = ["claim__reference", "kind"]

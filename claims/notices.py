@@ -27,7 +27,13 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from claims.models import NoticeCampaign, RegisterEntry, Scheme
-from claims.notifications import describe_error, is_permanent, make_email, publish_on_commit
+from claims.notifications import (
+    describe_error,
+    is_permanent,
+    make_email,
+    message_id,
+    publish_on_commit,
+)
 from claims.services import ClaimError
 
 log = logging.getLogger(__name__)
@@ -54,11 +60,10 @@ def _unsent(campaign: NoticeCampaign) -> QuerySet[RegisterEntry]:
     )
 
 
-@transaction.atomic
-def notice_campaign_start(*, scheme_id: int, user: Any) -> NoticeCampaign:
+def _new_campaign(scheme_id: int, user: Any, *, lock: bool) -> NoticeCampaign:
     _check_may_send(user)
-    # The scheme's row is the lock that stops two administrators starting two campaigns.
-    scheme = Scheme.objects.select_for_update().filter(pk=scheme_id).first()
+    schemes = Scheme.objects.select_for_update() if lock else Scheme.objects.all()
+    scheme = schemes.filter(pk=scheme_id).first()
     if scheme is None:
         raise ClaimError("There is no such scheme.", code="not_found")
     if scheme.notice_campaigns.filter(state__in=ACTIVE).exists():
@@ -74,6 +79,18 @@ def notice_campaign_start(*, scheme_id: int, user: Any) -> NoticeCampaign:
             "Everyone on this scheme's register with an email address has been sent a notice.",
             code="nothing_to_send",
         )
+    return campaign
+
+
+def notice_campaign_check(*, scheme_id: int, user: Any) -> None:
+    """Raise the ClaimError that starting a campaign now would raise; write nothing."""
+    _new_campaign(scheme_id, user, lock=False)
+
+
+@transaction.atomic
+def notice_campaign_start(*, scheme_id: int, user: Any) -> NoticeCampaign:
+    # The scheme's row is the lock that stops two administrators starting two campaigns.
+    campaign = _new_campaign(scheme_id, user, lock=True)
     campaign.save()
     publish_on_commit(PLAN_TASK, campaign.pk, campaign.generation)
     return campaign
@@ -202,6 +219,7 @@ def _send_one(entry_id: int, campaign: NoticeCampaign, connection: Any) -> bool 
                 "notice",
                 entry.email,
                 notice_context(entry, campaign.scheme),
+                message_id=message_id("notice", entry.pk),
                 reply_to=campaign.scheme.contact_email,
                 connection=connection,
             ).send()
@@ -251,23 +269,38 @@ def notice_chunk_send(*, campaign_id: int, generation: int, first_id: int, last_
 
 
 @transaction.atomic
-def notice_chunk_done(*, campaign_id: int, generation: int, error: str = "") -> None:
-    """Count a chunk finished (or given up on, with `error`); the last one finishes the
-    campaign."""
+def notice_chunk_done(*, campaign_id: int, generation: int) -> None:
+    """A chunk has ended. The campaign is finished once no entry is left to send: found from
+    the entries themselves, so a chunk the broker delivers twice cannot end it early."""
     campaign = _lock_campaign(campaign_id)
     if campaign.generation != generation:
         return
     campaign.chunks_done += 1
     campaign.updated_at = timezone.now()
-    if error:
-        campaign.last_error = error
-    if (
-        campaign.chunks_done >= campaign.chunks_total
-        and campaign.state == NoticeCampaign.State.RUNNING
-    ):
+    if campaign.state == NoticeCampaign.State.RUNNING and not _unsent(campaign).exists():
         campaign.state = NoticeCampaign.State.FINISHED
         campaign.finished_at = campaign.updated_at
-    campaign.save()
+    campaign.save(update_fields=["chunks_done", "updated_at", "state", "finished_at"])
+
+
+def notice_chunk_give_up(
+    *, campaign_id: int, generation: int, first_id: int, last_id: int, error: str
+) -> int:
+    """After its last attempt, a chunk marks the entries it could not send as failed in this
+    campaign (a later campaign tries them again), so the campaign can finish."""
+    campaign = NoticeCampaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return 0
+    with transaction.atomic():
+        given_up = (
+            _unsent(campaign)
+            .filter(pk__gte=first_id, pk__lte=last_id)
+            .update(notice_failed_at=timezone.now(), notice_error=error[:300])
+        )
+        NoticeCampaign.objects.filter(pk=campaign_id).update(last_error=error)
+    _record_progress(campaign_id, 0, given_up)
+    notice_chunk_done(campaign_id=campaign_id, generation=generation)
+    return given_up
 
 
 def notice_campaign_remaining(campaign: NoticeCampaign) -> int:

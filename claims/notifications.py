@@ -138,7 +138,7 @@ def render_email(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def _message_id(kind: str, pk: int) -> str:
+def message_id(kind: str, pk: int) -> str:
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "redress.invalid"
     return f"<redress.{kind}.{pk}@{domain}>"
 
@@ -245,7 +245,7 @@ def _status_update_email(update: StatusUpdate) -> EmailMultiAlternatives:
         update.kind,
         update.claim.email,
         status_update_context(update),
-        message_id=_message_id("status", update.pk),
+        message_id=message_id("status", update.pk),
         reply_to=update.claim.scheme.contact_email,
     )
 
@@ -273,7 +273,7 @@ def _digest_email(digest: StaffDigest) -> EmailMultiAlternatives:
             ],
             "admin_url": f"{settings.SITE_URL}/admin/",
         },
-        message_id=_message_id("digest", digest.pk),
+        message_id=message_id("digest", digest.pk),
     )
 
 
@@ -519,7 +519,9 @@ def outbox_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
     return queued
 
 
-def outbox_resend(*, model: type[Row], ids: list[int], actor: Any) -> int:
+def outbox_resend(
+    *, model: type[StatusUpdate] | type[StaffDigest], ids: list[int], actor: Any
+) -> int:
     """Put failed emails back in the outbox for another full set of attempts: the admin's
     "send again". Rows that are pending or sent are left alone. Returns how many."""
     from claims.services import Actor, record_event

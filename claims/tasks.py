@@ -65,11 +65,13 @@ def notice_chunk_send(
     except Exception as error:
         attempt = self.request.retries + 1
         if attempt >= settings.EMAIL_MAX_ATTEMPTS:
-            # The entries left stay without a notice; a new campaign sends them.
-            notices.notice_chunk_done(
+            # The entries left are marked failed in this campaign; a new campaign tries them.
+            notices.notice_chunk_give_up(
                 campaign_id=campaign_id,
                 generation=generation,
-                error=f"Chunk {first_id}-{last_id} gave up: {notifications.describe_error(error)}",
+                first_id=first_id,
+                last_id=last_id,
+                error=f"Gave up after {attempt} attempts: {notifications.describe_error(error)}",
             )
             log.warning("Notice chunk %s-%s gave up after %s attempts", first_id, last_id, attempt)
             return "gave_up"
