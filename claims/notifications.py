@@ -339,6 +339,7 @@ class Outcome(enum.StrEnum):
     SENT = "sent"
     ALREADY_DONE = "already_done"
     RETRY = "retry"
+    BUSY = "busy"
     FAILED = "failed"
     MISSING = "missing"
 
@@ -352,49 +353,68 @@ class Delivery:
 def _deliver(
     queryset: models.QuerySet[Row], pk: int, build: Callable[[Row], EmailMultiAlternatives]
 ) -> Delivery:
-    """Send one outbox row at most once: lock it, check it is pending, send, record.
+    """Send one outbox row once: claim it, send, record the outcome.
 
-    The lock is held while sending, so a second delivery of the same row waits and
-    then finds it sent. Only the row is locked (`of=self`), never the claim, so staff
-    keep working on the claim meanwhile.
+    Claiming locks the row, checks it is pending and not already being sent, and marks
+    it in flight until `now + EMAIL_SEND_LEASE_SECONDS` (in `next_attempt_at`), all in one
+    short transaction. The send itself holds no database lock: on SQLite a lock is the
+    whole database's, and a slow provider must not stall every request. A second run
+    that finds the row in flight waits for the lease to end and then finds it sent; if the
+    sender died, the lease runs out and the next run sends it.
     """
+    now = timezone.now()
     with transaction.atomic():
         row = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
         if row is None:
             return Delivery(Outcome.MISSING)
         if row.state != StatusUpdate.State.PENDING:
             return Delivery(Outcome.ALREADY_DONE)
+        if row.next_attempt_at is not None and row.next_attempt_at > now + _EARLY:
+            # Being sent by another worker right now, or its retry is not yet due.
+            return Delivery(Outcome.BUSY, (row.next_attempt_at - now).total_seconds())
         row.attempts += 1
-        now = timezone.now()
-        try:
-            # A savepoint, so a database error while rendering still lets us record it.
-            with transaction.atomic():
-                build(row).send()
-        except Exception as error:
-            row.last_error = describe_error(error)
-            if is_permanent(error) or row.attempts >= settings.EMAIL_MAX_ATTEMPTS:
-                row.state = StatusUpdate.State.FAILED
-                row.next_attempt_at = None
-                row.save(update_fields=["state", "attempts", "last_error", "next_attempt_at"])
-                log.warning(
-                    "%s %s failed for good after %s attempt(s): %s",
-                    type(row).__name__,
-                    pk,
-                    row.attempts,
-                    row.last_error,
-                )
-                return Delivery(Outcome.FAILED)
-            delay = retry_delay(row.attempts)
-            row.next_attempt_at = now + dt.timedelta(seconds=delay)
-            row.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            log.info("%s %s: attempt %s failed, retrying: %s", type(row).__name__, pk,
-                     row.attempts, row.last_error)  # fmt: skip
-            return Delivery(Outcome.RETRY, retry_in=delay)
-        row.state = StatusUpdate.State.SENT
-        row.sent_at = now
-        row.next_attempt_at = None
-        row.save(update_fields=["state", "attempts", "sent_at", "next_attempt_at"])
-        return Delivery(Outcome.SENT)
+        row.next_attempt_at = now + dt.timedelta(seconds=settings.EMAIL_SEND_LEASE_SECONDS)
+        row.save(update_fields=["attempts", "next_attempt_at"])
+    try:
+        build(row).send()
+    except Exception as error:
+        return _record_failure(queryset, pk, error)
+    with transaction.atomic():
+        sent = timezone.now()
+        queryset.model.objects.filter(pk=pk, state=StatusUpdate.State.PENDING).update(
+            state=StatusUpdate.State.SENT, sent_at=sent, next_attempt_at=None
+        )
+    return Delivery(Outcome.SENT)
+
+
+# Workers' clocks differ a little; a run this early is taken as on time.
+_EARLY = dt.timedelta(milliseconds=250)
+
+
+def _record_failure(queryset: models.QuerySet[Row], pk: int, error: Exception) -> Delivery:
+    with transaction.atomic():
+        row = queryset.model.objects.select_for_update().get(pk=pk)
+        if row.state != StatusUpdate.State.PENDING:
+            return Delivery(Outcome.ALREADY_DONE)
+        row.last_error = describe_error(error)
+        if is_permanent(error) or row.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+            row.state = StatusUpdate.State.FAILED
+            row.next_attempt_at = None
+            row.save(update_fields=["state", "last_error", "next_attempt_at"])
+            log.warning(
+                "%s %s failed for good after %s attempt(s): %s",
+                type(row).__name__,
+                pk,
+                row.attempts,
+                row.last_error,
+            )
+            return Delivery(Outcome.FAILED)
+        delay = retry_delay(row.attempts)
+        row.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
+        row.save(update_fields=["last_error", "next_attempt_at"])
+    log.info("%s %s: attempt %s failed, retrying: %s", type(row).__name__, pk, row.attempts,
+             row.last_error)  # fmt: skip
+    return Delivery(Outcome.RETRY, retry_in=delay)
 
 
 def status_update_deliver(status_update_id: int) -> Delivery:

@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def _deliver_or_retry(task: Task, delivery: notifications.Delivery) -> str:
-    if delivery.outcome is Outcome.RETRY:
-        # The row's own attempt count decides when to give up, not Celery's.
+    if delivery.outcome in {Outcome.RETRY, Outcome.BUSY}:
+        # The row's own attempt count decides when to give up, not Celery's; a busy row
+        # is looked at again when its sender's lease ends.
         raise task.retry(countdown=delivery.retry_in, max_retries=None)
     return delivery.outcome.value
 

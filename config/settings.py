@@ -255,6 +255,9 @@ EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)
 EMAIL_RETRY_SECONDS = env.float("EMAIL_RETRY_SECONDS", default=30.0)
 EMAIL_RETRY_MAX_SECONDS = env.float("EMAIL_RETRY_MAX_SECONDS", default=900.0)
 OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=300)
+# How long an email being sent is left to its sender before another worker may try: past
+# the task's hard time limit, so the first sender is surely gone by then.
+EMAIL_SEND_LEASE_SECONDS = env.int("EMAIL_SEND_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
 NOTICE_CHUNK_SIZE = env.int("NOTICE_CHUNK_SIZE", default=100)
 # The scheme's clock: warn a claimant this many working days before an offer lapses;
 # a claim waiting on staff longer than this many working days goes in their digest.

@@ -54,6 +54,14 @@ def deliver_all(claim: Claim) -> list[mail.EmailMultiAlternatives]:
     return list(mail.outbox)
 
 
+def deliver_when_due(update: StatusUpdate) -> notifications.Delivery:
+    """Deliver as the retry Celery scheduled would: at the time the row says it is due."""
+    update.refresh_from_db()
+    due = max(update.next_attempt_at or timezone.now(), timezone.now())
+    with time_machine.travel(due, tick=False):
+        return notifications.status_update_deliver(update.pk)
+
+
 def html_of(message: Any) -> str:
     (html, mimetype), *_ = message.alternatives
     assert mimetype == "text/html"
@@ -302,7 +310,10 @@ def test_a_provider_error_is_retried_with_growing_delays_until_it_goes(
         smtplib.SMTPResponseException(451, b"4.3.0 Try again later"),
     ]
     first = notifications.status_update_deliver(update.pk)
-    second = notifications.status_update_deliver(update.pk)
+    # A run before the retry is due (a duplicate message) waits for it and sends nothing.
+    early = notifications.status_update_deliver(update.pk)
+    assert early.outcome is Outcome.BUSY and 23 <= early.retry_in <= 36
+    second = deliver_when_due(update)
     assert (first.outcome, second.outcome) == (Outcome.RETRY, Outcome.RETRY)
     # 30 s, then 60 s, each with up to 20% jitter.
     assert 24 <= first.retry_in <= 36 and 48 <= second.retry_in <= 72
@@ -310,7 +321,7 @@ def test_a_provider_error_is_retried_with_growing_delays_until_it_goes(
     assert update.attempts == 2
     assert update.last_error == "SMTPResponseException: 451 4.3.0 Try again later"
     assert update.next_attempt_at > timezone.now() + dt.timedelta(seconds=40)
-    assert notifications.status_update_deliver(update.pk).outcome is Outcome.SENT
+    assert deliver_when_due(update).outcome is Outcome.SENT
     assert len(mail.outbox) == 1
 
 
@@ -320,7 +331,7 @@ def test_after_the_last_attempt_the_failure_is_recorded_and_nothing_more_is_trie
     claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
     update = claim.status_updates.get()
     scripted.script = [ConnectionRefusedError(111, "Connection refused") for _ in range(4)]
-    outcomes = [notifications.status_update_deliver(update.pk).outcome for _ in range(4)]
+    outcomes = [deliver_when_due(update).outcome for _ in range(4)]
     assert outcomes == [Outcome.RETRY, Outcome.RETRY, Outcome.FAILED, Outcome.ALREADY_DONE]
     update.refresh_from_db()
     assert (update.state, update.attempts) == ("failed", 3)
@@ -496,3 +507,44 @@ def test_send_again_gives_a_failed_email_a_fresh_set_of_attempts_and_is_audited(
     event = AuditEvent.objects.get(claim=claim, action="status_update_resend")
     assert event.actor == caseworker
     assert event.data == {"status_update": update.pk, "kind": update.kind}
+
+
+def test_an_email_in_flight_is_left_to_its_sender_until_its_lease_runs_out(
+    people: Any, scheme: Any, settings: Any
+) -> None:
+    settings.EMAIL_SEND_LEASE_SECONDS = 330
+    update = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+    # A worker claimed it and died before recording anything (killed mid-send).
+    claimed_at = timezone.now()
+    StatusUpdate.objects.filter(pk=update.pk).update(
+        attempts=1, next_attempt_at=claimed_at + dt.timedelta(seconds=330)
+    )
+    with time_machine.travel(claimed_at + dt.timedelta(seconds=30), tick=False):
+        busy = notifications.status_update_deliver(update.pk)
+    assert busy.outcome is Outcome.BUSY and busy.retry_in == pytest.approx(300)
+    assert mail.outbox == []
+    with time_machine.travel(claimed_at + dt.timedelta(seconds=331), tick=False):
+        assert notifications.status_update_deliver(update.pk).outcome is Outcome.SENT
+    update.refresh_from_db()
+    assert (update.state, update.attempts, len(mail.outbox)) == ("sent", 2, 1)
+
+
+def test_the_send_itself_runs_outside_any_transaction_of_ours(
+    people: Any, scheme: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a transaction holds the whole database: a slow provider must not."""
+    update = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+    connection = transaction.get_connection()
+    outside = len(connection.savepoint_ids)  # the test's own transaction, already open
+    seen: list[tuple[int, str, Any]] = []
+
+    def send(message: Any, fail_silently: bool = False) -> int:
+        row = StatusUpdate.objects.get(pk=update.pk)
+        seen.append((len(connection.savepoint_ids), row.state, row.next_attempt_at))
+        return 1
+
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", send)
+    assert notifications.status_update_deliver(update.pk).outcome is Outcome.SENT
+    ((depth, state, lease),) = seen
+    assert depth == outside
+    assert state == "pending" and lease > timezone.now()  # claimed before the send
