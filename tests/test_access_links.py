@@ -61,7 +61,7 @@ def test_a_used_link_is_refused_with_a_way_to_get_a_new_one(client, claim):
     assert again.status_code == 410
     assert "already been used" in again.content.decode()
     assert 'href="/follow/"' in again.content.decode()
-    assert again["Referrer-Policy"] == "no-referrer"
+    assert again["Referrer-Policy"] == "same-origin"
 
 
 def test_a_link_expires_after_ten_minutes(client, claim):

@@ -125,7 +125,12 @@ def contact(request: HttpRequest) -> HttpResponse:
         else:
             claim.refresh_from_db()
             return _saved(request, claim)
-    return page(request, "claims/contact.html", form=form, claim=claim)
+    if claim is not None:
+        scheme = claim.scheme
+    else:  # before the claim exists, the header and title name the scheme identified
+        assert identity is not None
+        scheme = Scheme.objects.get(pk=identity["scheme"])
+    return page(request, "claims/contact.html", form=form, claim=claim, scheme=scheme)
 
 
 def _details_page(
@@ -203,7 +208,13 @@ def loss_choose(request: HttpRequest) -> HttpResponse:
     form = LossCategoryForm(posted(request))
     if request.method == "POST" and form.is_valid():
         return redirect("claims:loss_add", category=form.cleaned_data["category"])
-    return page(request, "claims/loss_choose.html", form=form, hints=LOSS_HINTS)
+    return page(
+        request,
+        "claims/loss_choose.html",
+        form=form,
+        hints=LOSS_HINTS,
+        claim=request.claim,  # type: ignore[attr-defined]
+    )
 
 
 def _loss_form(request: HttpRequest, category: str, existing: HeadOfLoss | None) -> HttpResponse:

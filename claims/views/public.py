@@ -184,8 +184,10 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
             claimant_sign_in(request, found.claim)
             destination = "claims:resume" if found.claim.stage == Stage.DRAFT else "claims:my_claim"
             response = redirect(destination)
-    # The token is in this URL: never send it on to another site.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in this URL: never send it on to another site. Not "no-referrer":
+    # under it a browser sends `Origin: null` with the confirm page's POST, and Django's
+    # CSRF check refuses that, so the "Open my claim" button would never work.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
