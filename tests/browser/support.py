@@ -32,7 +32,7 @@ _TIMERS_AS_PROMISES = """() => {
   window.clearTimeout = () => {};
   window.queueMicrotask = (callback) => { Promise.resolve().then(callback); };
 }"""
-_ARIA_LINE = re.compile(r'^- (?P<role>[\w-]+)(?: "(?P<name>(?:[^"\\]|\\.)*)")?')
+_ARIA_LINE = re.compile(r'^(?P<role>[\w-]+)(?: "(?P<name>(?:[^"\\]|\\.)*)")?')
 
 
 def assert_no_axe_violations(page: Page, *, best_practice: bool = True) -> None:
@@ -81,14 +81,27 @@ def focused_description(page: Page) -> str:
     """The focused element as a screen reader would announce it: `link "Start"`."""
     if page.evaluate("document.activeElement === null || document.activeElement === document.body"):
         return "(nothing: the page itself)"
+    return _focused_snapshot_line(page).rstrip(":") or "(unnamed)"
+
+
+def _focused_snapshot_line(page: Page) -> str:
+    """The focused element's own line of its aria snapshot: `textbox "Name" [invalid]`.
+    The snapshot is YAML, which single-quotes a line holding ': ' (a label followed by
+    "Error: ...") and doubles the quotes inside; undo that."""
     snapshot = page.locator(":focus").aria_snapshot()
-    return snapshot.splitlines()[0].removeprefix("- ").rstrip(":") if snapshot else "(unnamed)"
+    line = snapshot.splitlines()[0].removeprefix("- ") if snapshot else ""
+    if line.startswith("'"):
+        end = 1
+        while (end := line.index("'", end)) + 1 < len(line) and line[end + 1] == "'":
+            end += 2
+        line = line[1:end].replace("''", "'") + line[end + 1 :]
+    return line
 
 
 def _focused_role_and_name(page: Page) -> tuple[str, str] | None:
     if page.evaluate("document.activeElement === null || document.activeElement === document.body"):
         return None
-    match = _ARIA_LINE.match(page.locator(":focus").aria_snapshot())
+    match = _ARIA_LINE.match(_focused_snapshot_line(page))
     if not match:
         return None
     name = json.loads(f'"{match["name"]}"') if match["name"] is not None else ""

@@ -12,6 +12,7 @@ from tests.browser.support import (
     assert_focus_visible,
     assert_no_axe_violations,
     assert_no_horizontal_scroll,
+    focused_description,
     tab_to,
 )
 
@@ -38,6 +39,18 @@ def test_tab_to_walks_the_tab_order_by_accessible_name(page: Page) -> None:
     page.keyboard.type("SW1A 1AA")
 
     expect(page.get_by_label("Postcode")).to_have_value("SW1A 1AA")
+
+
+def test_tab_to_finds_a_field_whose_label_holds_an_error_message(page: Page) -> None:
+    page.set_content(
+        '<!doctype html><html lang="en"><title>Form</title><main><h1>Form</h1><label>'
+        "Postcode <span>Error: Enter the postcode, like 'SW1A 1AA'.</span><input></label>"
+    )
+
+    tab_to(page, re.compile("^Postcode Error: Enter the postcode, like 'SW1A"), role="textbox")
+    page.keyboard.type("SW1A 1AA")
+
+    assert focused_description(page).startswith('textbox "Postcode Error: Enter the postcode')
 
 
 def test_tab_to_lists_the_tab_order_when_the_control_is_not_reached(page: Page) -> None:
