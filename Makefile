@@ -12,14 +12,19 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 XDIST ?= -n 2
 # Browser tests drive Debian's Chromium: Playwright cannot download its own browser here.
 CHROMIUM := /usr/bin/chromium
+# Letters (WeasyPrint): Pango and HarfBuzz's fast font subsetter; fallback fonts for
+# names beyond Open Sans (which ships in claims/letter_assets): DejaVu for Arabic,
+# Hebrew and more, Droid Sans Fallback for Chinese, Japanese and Korean.
+LETTER_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-droid-fallback
 
-.PHONY: help install run test test-sqlite test-postgres chromium lint format bench clean
+.PHONY: help install run test test-sqlite test-postgres chromium letter-packages sample-letter lint format bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo scheme, start web + Celery worker + beat"
 	@echo "make test   install test tools and run the whole suite (SQLite, then PostgreSQL)"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  run the benchmarks in bench/"
+	@echo "make sample-letter  remake the sample settlement letter and its PNGs in docs/"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +42,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run letter-packages
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py load_demo
 	DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start
@@ -63,11 +68,11 @@ chromium:
 	  echo "   Install it with: sudo apt-get install chromium"; \
 	fi
 
-test-sqlite: $(VENV)/.installed-test chromium
+test-sqlite: $(VENV)/.installed-test chromium letter-packages
 	@echo "== Test suite on SQLite (tests marked postgres run in the PostgreSQL pass)"
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/pytest $(XDIST) -m "not postgres" $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-test chromium
+test-postgres: $(VENV)/.installed-test chromium letter-packages
 	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect('$(TEST_POSTGRES_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== Test suite on PostgreSQL ($(TEST_POSTGRES_URL)) with Redis cache ($(TEST_REDIS_URL))"; \
 	  DATABASE_URL=$(TEST_POSTGRES_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(XDIST) $(PYTEST_ARGS); \
@@ -76,6 +81,30 @@ test-postgres: $(VENV)/.installed-test chromium
 	else \
 	  echo "== SKIPPED: the PostgreSQL pass (no server at $(TEST_POSTGRES_URL)); CI runs it."; \
 	fi
+
+# Root (CI, a fresh machine) installs what letters need from Debian; anyone else is told.
+letter-packages:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null; then \
+	  for package in $(LETTER_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	  done; \
+	fi; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "== Installing for letters:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get -o DPkg::Lock::Timeout=300 update -qq; \
+	  apt-get -o DPkg::Lock::Timeout=300 install -y -qq $$missing >/dev/null; \
+	else \
+	  echo "Letters need these Debian packages:$$missing" >&2; \
+	  echo "Install them with: sudo apt-get install$$missing" >&2; exit 1; \
+	fi
+
+# The sample settlement letter and its page images in docs/ (README shows them).
+sample-letter: $(VENV)/.installed-run letter-packages
+	@command -v pdftoppm >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; } || { echo "Install poppler-utils for pdftoppm" >&2; exit 1; }
+	$(BIN)/python docs/sample_letter.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import Truncator
 
+from claims import letters_admin  # noqa: F401  (registers letters, batches and requests)
 from claims.models import (
     AuditEvent,
     Claim,
@@ -153,6 +154,7 @@ class SchemeAdmin(admin.ModelAdmin):
                                              "second_reminder_working_days"]}),
         ("Fund and contact", {"fields": ["fund_amount", "contact_phone", "contact_email",
                                          "created_at"]}),
+        ("Letters", {"fields": ["letter_logo", "letter_return_address"]}),
     ]  # fmt: skip
 
     @admin.display(description="Fund", ordering="fund_amount")

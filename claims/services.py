@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from claims.flags import claim_flags_bank_account, claim_flags_compute
+from claims.letters import letters_for_transition
 from claims.models import (
     TRANSITIONS,
     ActorKind,
@@ -196,6 +197,8 @@ def _move(
     )
     # Queued for delivery once this transaction commits (claims.notifications).
     status_update_add(claim=claim, event=event, kind=transition.update, stage=transition.target)
+    # The letter this change sends, if any (claims.letters.AUTOMATIC_LETTERS), likewise.
+    letters_for_transition(claim=claim, event=event)
     return event
 
 

@@ -39,4 +39,5 @@ urlpatterns = [
     path("my-claim/bank-details/", account.bank_details, name="bank_details"),
     path("my-claim/withdraw/", account.withdraw, name="withdraw"),
     path("my-claim/files/<int:pk>/", account.evidence_download, name="evidence"),
+    path("my-claim/letters/<int:pk>/", account.letter_download, name="letter"),
 ]

@@ -35,6 +35,7 @@ from django.utils.http import urlencode
 
 from claims import selectors, services
 from claims.csv_export import csv_response
+from claims.letters_admin import generate_letters
 from claims.models import (
     Claim,
     ClaimFlag,
@@ -208,7 +209,7 @@ class ClaimAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     action_form = AssignForm
-    actions = ["assign_to_me", "assign_to_chosen", "export_csv"]
+    actions = ["assign_to_me", "assign_to_chosen", "export_csv", generate_letters]
     change_list_template = "admin/claims/claim/change_list.html"
     change_form_template = "admin/claims/claim/change_form.html"
     fieldsets = [
@@ -235,6 +236,9 @@ class ClaimAdmin(admin.ModelAdmin):
 
     def has_triage_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("claims.triage_claim")
+
+    def has_generate_letters_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("claims.generate_letters")
 
     def has_reports_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("claims.view_reports")

@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "reminders": {"task": "claims.tasks.clock_send_reminders", "schedule": _daily(8, 0)},
     "offer-expiring": {"task": "claims.tasks.clock_warn_expiring_offers", "schedule": _daily(8, 5)},
     "digests": {"task": "claims.tasks.clock_send_digests", "schedule": _daily(7, 30, "mon-fri")},
+    "letters-sweep": {
+        "task": "claims.tasks.letter_requests_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 CELERY_TIMEZONE = "Europe/London"
 
@@ -263,6 +268,13 @@ NOTICE_CHUNK_SIZE = env.int("NOTICE_CHUNK_SIZE", default=100)
 # a claim waiting on staff longer than this many working days goes in their digest.
 OFFER_EXPIRING_WARNING_WORKING_DAYS = 5
 OVERDUE_WORKING_DAYS = 10
+
+# --- Letters (claims.letters) ---------------------------------------------
+# A letter that takes longer than this to render is stopped (a letter takes ~0.1 s).
+LETTER_RENDER_SECONDS = env.float("LETTER_RENDER_SECONDS", default=60.0)
+# Attempts per letter before its request is marked failed, and the wait between them.
+LETTER_MAX_ATTEMPTS = env.int("LETTER_MAX_ATTEMPTS", default=3)
+LETTER_RETRY_SECONDS = env.float("LETTER_RETRY_SECONDS", default=60.0)
 
 # --- Files ----------------------------------------------------------------
 STATIC_URL = "static/"

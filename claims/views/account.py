@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from claims import services
 from claims.claimant_text import STAGE_NEXT, update_title
 from claims.forms import AcceptForm, BankDetailsForm, DeclineForm, RespondForm, WithdrawForm
+from claims.letters import claimant_letters
 from claims.models import TRANSITIONS, BankDetails, Claim, Stage
 from claims.services import Actor, ClaimError
 from claims.views.common import claimant_required, form_error, page, posted, posted_files
@@ -50,6 +52,7 @@ def my_claim(request: HttpRequest) -> HttpResponse:
         offer=offer,
         bank=bank,
         can_withdraw=claim.stage in TRANSITIONS["withdraw"].sources,
+        letters=claimant_letters(claim),
     )
 
 
@@ -195,4 +198,23 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@claimant_required
+def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the claimant's own letters, as a PDF download (never shown inline)."""
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    letter = claim.letters.filter(pk=pk).first()
+    if letter is None:
+        raise Http404("No such letter on your claim.")
+    response = FileResponse(
+        letter.file.open("rb"),
+        as_attachment=True,
+        filename=letter.download_name,
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    add_never_cache_headers(response)
     return response

@@ -1,0 +1,35 @@
+"""Celery tasks for letters: thin wrappers around claims.letters.
+
+Named `claims.tasks.letter_*`, so settings.CELERY_TASK_ROUTES puts them all on the
+`letters` queue, but kept apart from claims.tasks (emails and the clock).
+config/celery.py autodiscovers this module beside each app's `tasks`.
+
+Safe to run twice: `letter_generate` stores one letter per request however often a
+message is delivered (see claims.letters).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.app.task import Task
+
+from claims import letters
+
+
+@shared_task(bind=True, name="claims.tasks.letter_generate")
+def letter_generate(self: Task, request_id: int) -> str:
+    outcome = letters.letter_generate(request_id)
+    if outcome == letters.Outcome.RETRY:
+        # The request row counts attempts and decides when to give up, not Celery.
+        raise self.retry(countdown=letters.retry_seconds(), max_retries=None)
+    return outcome
+
+
+@shared_task(name="claims.tasks.letter_requests_sweep")
+def letter_requests_sweep() -> int:
+    return letters.letter_requests_sweep()
+
+
+@shared_task(name="claims.tasks.letter_batch_queue")
+def letter_batch_queue(batch_id: int) -> int:
+    return letters.letter_batch_queue(batch_id)

@@ -1,0 +1,866 @@
+"""Letters to claimants: archival, accessible PDFs made with WeasyPrint.
+
+Six kinds (`LetterKind`): acknowledgement, information request, settlement offer,
+decision (a rejection, with reasons and the review route), review outcome and
+payment confirmation. Each comes from templates/letters/<kind>.html, the stylesheet
+claims/letter_assets/letter.css and the fonts beside it, and nothing else:
+
+- The URL fetcher answers only `redress-asset:<file>` for the files packaged in
+  claims/letter_assets and `redress-letterhead:<digest>` for the scheme's own logo. It
+  refuses file:, http(s):, data: and everything else, and a refusal stops the render
+  (`fail_on_errors`), so a letter is never made with something missing.
+- Templates render with Django's autoescape; claimant text is never marked safe, so
+  `<img src=...>` or `{{ settings.SECRET_KEY }}` in a name prints as those characters.
+- Each render runs under a time limit (`LETTER_RENDER_SECONDS`).
+- The PDF is PDF/A-3a (archival, tagged, Unicode text) and declares PDF/UA-1: it has
+  a structure tree, `lang`, a title shown by viewers, the scheme as author and the
+  claim reference as subject.
+
+Fonts and the stylesheet load once per process (`renderer()`), so a Celery worker pays
+for them on its first letter, not on every letter.
+
+Which change makes which letter (`AUTOMATIC_LETTERS`): the service that moves a claim
+calls `letters_for_transition` in its transaction; that writes a `LetterRequest` (the
+letters outbox) and queues it on the `letters` queue once the transaction commits.
+`letter_generate` then makes the letter exactly once, however often it is delivered,
+and stores it as a new, never-changed `Letter` version.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import hashlib
+import io
+import logging
+import signal
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from claims.models import (
+    AuditEvent,
+    BankDetails,
+    Claim,
+    HeadOfLoss,
+    Letter,
+    LetterBatch,
+    LetterKind,
+    LetterRequest,
+    Message,
+    Offer,
+)
+from claims.money import format_money
+from claims.workdays import add_working_days
+
+if TYPE_CHECKING:
+    from claims.models import Scheme
+
+log = logging.getLogger(__name__)
+
+# Bump when the wording changes in a way worth telling apart at a glance; the digest in
+# `template_version` changes with every edit to a template, the stylesheet or a font.
+LETTERS_VERSION = "1"
+ASSETS_DIR = Path(__file__).resolve().parent / "letter_assets"
+TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "letters"
+ASSET_PREFIX = "redress-asset:"
+# The scheme's logo, named by a digest of its content, so WeasyPrint's image cache (kept
+# for the process) can never give one scheme's letters another scheme's logo.
+LOGO_PREFIX = "redress-letterhead:"
+# PDF/A-3 level A: archival, tagged and with Unicode text; we add the PDF/UA-1 claim.
+PDF_VARIANT = "pdf/a-3a"
+LANG = "en-GB"
+LETTER_TASK = "claims.tasks.letter_generate"
+LETTER_BATCH_TASK = "claims.tasks.letter_batch_queue"
+# How long a rejected claimant has to ask us to look again (decision letters).
+REVIEW_REQUEST_WORKING_DAYS = 20
+# Claimant text quoted in a letter (a head of loss's description) is cut to this length:
+# the letter is about the decision, and a megabyte of text must not become 400 pages.
+QUOTE_LIMIT = 300
+# A reason or question staff wrote for the claimant is printed in full up to this.
+TEXT_LIMIT = 4000
+
+TITLES: dict[str, str] = {
+    LetterKind.ACKNOWLEDGEMENT: "We have received your claim",
+    LetterKind.INFORMATION_REQUEST: "We need more information about your claim",
+    LetterKind.SETTLEMENT_OFFER: "Our offer to settle your claim",
+    LetterKind.DECISION: "Our decision on your claim",
+    LetterKind.REVIEW_OUTCOME: "The outcome of your review",
+    LetterKind.PAYMENT_CONFIRMATION: "We have paid your compensation",
+}
+
+# The transitions that send the claimant a letter, and which. Every other move is told
+# by email alone (claims.notifications).
+AUTOMATIC_LETTERS: dict[str, LetterKind] = {
+    "submit": LetterKind.ACKNOWLEDGEMENT,
+    "information_request": LetterKind.INFORMATION_REQUEST,
+    "offer_make": LetterKind.SETTLEMENT_OFFER,
+    "offer_approve": LetterKind.SETTLEMENT_OFFER,
+    "triage_reject": LetterKind.DECISION,
+    "review_revise": LetterKind.REVIEW_OUTCOME,
+    "review_uphold": LetterKind.REVIEW_OUTCOME,
+    "payment_confirm": LetterKind.PAYMENT_CONFIRMATION,
+}
+
+
+class LetterError(Exception):
+    """A letter that cannot be made as asked; the message says why."""
+
+
+class LetterTimeout(LetterError):
+    pass
+
+
+class LetterAssetRefused(ValueError):
+    """A URL the letter fetcher will not fetch."""
+
+
+# --- What each letter says ---------------------------------------------------------
+
+
+def _cut(text: str, limit: int) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _incident_name(scheme: Scheme) -> str:
+    name = scheme.name.strip()
+    for suffix in (" compensation scheme", " scheme"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _base_context(claim: Claim, kind: str, today: dt.date) -> dict[str, Any]:
+    scheme = claim.scheme
+    return_address = ", ".join(
+        line.strip() for line in scheme.letter_return_address.splitlines() if line.strip()
+    )
+    footer = " · ".join(part for part in (scheme.organisation, return_address) if part)
+    my_claim_url = f"{settings.SITE_URL}/my-claim/"
+    return {
+        "kind": kind,
+        "kind_label": LetterKind(kind).label,
+        "title": TITLES[kind],
+        "reference": claim.reference,
+        "date": today,
+        "created_iso": timezone.now().replace(microsecond=0).isoformat(),
+        "name": claim.full_name,
+        "address_lines": [line.strip() for line in claim.address.splitlines() if line.strip()],
+        "postcode": claim.postcode,
+        "scheme_name": scheme.name,
+        "incident_name": _incident_name(scheme),
+        "organisation": scheme.organisation,
+        "author": scheme.organisation or scheme.name,
+        "contact_phone": scheme.contact_phone,
+        "contact_email": scheme.contact_email,
+        "return_address": return_address,
+        "footer": footer,
+        "my_claim_url": my_claim_url,
+        "my_claim_display": my_claim_url.split("://", 1)[-1],
+        "accept_by_working_days": scheme.accept_by_working_days,
+        "cure_window_working_days": scheme.cure_window_working_days,
+    }
+
+
+def _offer_for(claim: Claim, event: AuditEvent | None) -> Offer:
+    offers = claim.offers.filter(made_at__isnull=False)
+    version = (event.data or {}).get("offer_version") if event is not None else None
+    offer = (
+        offers.filter(version=version).first() if version is not None else None
+    ) or offers.order_by("-version").first()
+    if offer is None:
+        raise LetterError(f"{claim.reference} has no offer made to the claimant.")
+    return offer
+
+
+def offer_figures(offer: Offer) -> dict[str, Any]:
+    """The offer as the letter prints it, checked to the penny: the total printed is the
+    sum of the amounts offered for each head of loss, distress included, and must be the
+    offer's own total, or no letter is made."""
+    items = list(offer.items.select_related("head_of_loss__distress_band").order_by("id"))
+    if not items:
+        raise LetterError(f"Offer {offer} has no items.")
+    rows = []
+    for item in items:
+        head = item.head_of_loss
+        distress = item.category == HeadOfLoss.Category.DISTRESS
+        label = item.get_category_display()
+        if distress and head.distress_band is not None:
+            label = f"Distress ({head.distress_band.name.lower()} band)"
+        elif head.hours is not None:
+            label = f"{label} ({head.hours.normalize():f} hours)"
+        why = ""
+        if distress:
+            why = _cut(item.reason, TEXT_LIMIT)
+        elif item.amount_offered != item.amount_claimed:
+            why = _cut(item.reason, TEXT_LIMIT) or "We could not allow the full amount."
+        rows.append(
+            {
+                "label": label,
+                "description": _cut(head.description, QUOTE_LIMIT),
+                "claimed": "Not a set amount"
+                if distress and not item.amount_claimed
+                else format_money(item.amount_claimed),
+                "offered": format_money(item.amount_offered),
+                "why": why,
+                "why_label": "How we decided the award"
+                if distress
+                else "Why the amount is different",
+                "distress": distress,
+                "amount_offered": item.amount_offered,
+                "amount_claimed": item.amount_claimed,
+            }
+        )
+    total = sum((row["amount_offered"] for row in rows), Decimal("0.00"))
+    if total != offer.total:
+        raise LetterError(
+            f"Offer {offer}: its items add up to {format_money(total)}, not "
+            f"{format_money(offer.total)}. No letter was made."
+        )
+    distress_total = sum((r["amount_offered"] for r in rows if r["distress"]), Decimal("0.00"))
+    losses_total = total - distress_total
+    if distress_total and losses_total:
+        summary = (
+            f"{format_money(losses_total)} for your financial losses and "
+            f"{format_money(distress_total)} for distress."
+        )
+    elif distress_total:
+        summary = f"{format_money(distress_total)} for distress."
+    else:
+        summary = f"{format_money(losses_total)} for your financial losses."
+    return {
+        "items": rows,
+        "total": format_money(total),
+        "total_amount": total,
+        "claimed_total": format_money(sum((r["amount_claimed"] for r in rows), Decimal("0.00"))),
+        "losses_total": format_money(losses_total),
+        "distress": format_money(distress_total) if distress_total else "",
+        "summary": summary,
+        "accept_by": offer.accept_by,
+        "version": offer.version,
+    }
+
+
+def letter_context(
+    claim: Claim, kind: str, *, event: AuditEvent | None = None, today: dt.date | None = None
+) -> tuple[dict[str, Any], Offer | None]:
+    """What the template for `kind` prints for `claim`, and the offer it sets out, if any.
+    `event` is the change the letter is about (its reason, its offer version)."""
+    today = today or timezone.localdate()
+    context = _base_context(claim, kind, today)
+    offer: Offer | None = None
+    if kind == LetterKind.ACKNOWLEDGEMENT:
+        heads = list(claim.heads_of_loss.order_by("id"))
+        context["heads"] = [
+            {
+                "label": head.get_category_display(),
+                "description": _cut(head.description, QUOTE_LIMIT),
+                "claimed": "Not a set amount"
+                if head.category == HeadOfLoss.Category.DISTRESS and not head.amount_claimed
+                else format_money(head.amount_claimed),
+            }
+            for head in heads
+        ]
+        context["claimed_total"] = format_money(
+            sum((h.amount_claimed for h in heads), Decimal("0.00"))
+        )
+        context["has_distress"] = any(h.category == HeadOfLoss.Category.DISTRESS for h in heads)
+        context["submitted_on"] = timezone.localdate(claim.submitted_at or timezone.now())
+    elif kind == LetterKind.INFORMATION_REQUEST:
+        messages = claim.messages.filter(direction=Message.Direction.TO_CLAIMANT)
+        message = (messages.filter(event=event).first() if event is not None else None) or (
+            messages.order_by("-created_at", "-id").first()
+        )
+        question = message.body if message is not None else (event.reason if event else "")
+        due = (event.data or {}).get("due") if event is not None else None
+        context["question"] = _cut(question, TEXT_LIMIT)
+        context["due"] = dt.date.fromisoformat(due) if due else claim.information_due
+        if context["due"] is None:
+            raise LetterError(f"{claim.reference} has no date to answer by.")
+    elif kind in {LetterKind.SETTLEMENT_OFFER, LetterKind.REVIEW_OUTCOME}:
+        upheld = kind == LetterKind.REVIEW_OUTCOME and (
+            event is not None and event.action == "review_uphold"
+        )
+        context["upheld"] = upheld
+        if kind == LetterKind.REVIEW_OUTCOME:
+            context["reason"] = _cut(event.reason if event is not None else "", TEXT_LIMIT)
+        if upheld:
+            latest = claim.offers.filter(made_at__isnull=False).order_by("-version").first()
+            context["previous_total"] = format_money(latest.total) if latest else ""
+        else:
+            offer = _offer_for(claim, event)
+            context["offer"] = offer_figures(offer)
+            if kind == LetterKind.REVIEW_OUTCOME:
+                earlier = (
+                    claim.offers.filter(made_at__isnull=False, version__lt=offer.version)
+                    .order_by("-version")
+                    .first()
+                )
+                context["previous_total"] = format_money(earlier.total) if earlier else ""
+    elif kind == LetterKind.DECISION:
+        context["reason"] = _cut(event.reason if event is not None else "", TEXT_LIMIT)
+        context["breach_start"] = claim.scheme.breach_start
+        context["breach_end"] = claim.scheme.breach_end
+        context["review_by"] = add_working_days(today, REVIEW_REQUEST_WORKING_DAYS)
+        context["review_working_days"] = REVIEW_REQUEST_WORKING_DAYS
+    elif kind == LetterKind.PAYMENT_CONFIRMATION:
+        offer = _offer_for(claim, None)
+        accepted = claim.events.filter(action="offer_accept").order_by("-created_at", "-id").first()
+        bank = BankDetails.objects.filter(claim=claim).first()
+        paid_at = event.created_at if event is not None else timezone.now()
+        context.update(
+            amount=format_money(offer.total),
+            paid_on=timezone.localdate(paid_at),
+            accepted_on=timezone.localdate(accepted.created_at) if accepted else None,
+            # Masked, as everywhere: the last four digits only.
+            account=bank.masked_account_number if bank else "",
+            account_name=bank.account_name if bank else "",
+        )
+    else:
+        raise LetterError(f"There is no letter called {kind!r}.")
+    return context, offer
+
+
+def letter_html(kind: str, context: dict[str, Any]) -> str:
+    # The template name comes from our own list of kinds, never from input.
+    return render_to_string(f"letters/{LetterKind(kind).value}.html", context)
+
+
+# --- Rendering: WeasyPrint, loaded once per process ----------------------------------
+
+# The XMP that says the PDF follows PDF/UA-1, with the extension schema PDF/A asks
+# for whenever a property outside its own schemas is used.
+_PDFUA_XMP = b"""<rdf:Description xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" \
+xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" rdf:about="" pdfuaid:part="1"/>
+<rdf:Description xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" \
+xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
+xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" \
+xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#" rdf:about="">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+<pdfaProperty:name>part</pdfaProperty:name>
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+<pdfaProperty:category>internal</pdfaProperty:category>
+<pdfaProperty:description>Part of ISO 14289 the file follows</pdfaProperty:description>
+</rdf:li></rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+"""
+
+
+def _finish_pdf(document: Any, pdf: Any) -> None:
+    """WeasyPrint's finisher, run before the PDF is written out."""
+    _declare_pdfua(pdf)
+    _unambiguous_stream_ends(pdf)
+    # WeasyPrint adds a CIDSet for PDF 1.4 files (for PDF/A-1); it can miss glyphs the
+    # subsetter kept, which PDF/UA forbids, and PDF/A-2 and 3 do not ask for one.
+    for pdf_object in pdf.objects:
+        if isinstance(pdf_object, dict) and pdf_object.get("Type") == "/FontDescriptor":
+            pdf_object.pop("CIDSet", None)
+
+
+def _unambiguous_stream_ends(pdf: Any) -> None:
+    """Keep any stream's data from ending in a carriage return.
+
+    pydyf writes `data LF endstream`; data ending in CR then reads as a CR LF end-of-line
+    marker, one byte short of /Length, which PDF/A validators reject. Compressed data ends
+    with the low byte of the Adler-32 checksum of the raw data, so one stream in 256 would.
+    Such a stream is stored uncompressed instead (its raw data ends otherwise, but for
+    one stream in 65,536, which is logged).
+    """
+    import pydyf
+
+    for pdf_object in pdf.objects:
+        if not isinstance(pdf_object, pydyf.Stream):
+            continue
+        raw = b"\n".join(pydyf._to_bytes(item) for item in pdf_object.stream)
+        if pdf_object.compress and zlib.adler32(raw) & 0xFF == 0x0D:
+            pdf_object.compress = False
+        if not pdf_object.compress and raw.endswith(b"\r"):
+            log.warning("A letter's PDF stream ends in CR; PDF/A validators may refuse it.")
+
+
+def _declare_pdfua(pdf: Any) -> None:
+    """Add the PDF/UA-1 identification to the PDF/A metadata WeasyPrint wrote."""
+    reference = pdf.catalog["Metadata"]  # b"12 0 R"
+    if isinstance(reference, bytes):
+        reference = reference.decode()
+    stream = pdf.objects[int(reference.split()[0])]
+    content = b"".join(stream.stream)
+    marker = b"</rdf:RDF>"
+    if marker not in content:
+        raise LetterError("WeasyPrint wrote no XMP metadata to extend.")
+    stream.stream = [content.replace(marker, _PDFUA_XMP + marker, 1)]
+    # PDF/A: a metadata stream stays readable without decoding (no Filter).
+    stream.compress = False
+
+
+def _asset_allowlist() -> dict[str, Path]:
+    """`redress-asset:<path>` for every file packaged in letter_assets, and nothing else."""
+    return {
+        f"{ASSET_PREFIX}{path.relative_to(ASSETS_DIR).as_posix()}": path
+        for path in sorted(ASSETS_DIR.rglob("*"))
+        if path.is_file() and path.suffix in {".ttf", ".css"}
+    }
+
+
+def _template_version() -> str:
+    """LETTERS_VERSION plus a digest of every template, the stylesheet and the fonts:
+    stored with each letter, it says exactly what made it."""
+    digest = hashlib.sha256()
+    for path in [*sorted(TEMPLATES_DIR.rglob("*.html")), *_asset_allowlist().values()]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"{LETTERS_VERSION}+{digest.hexdigest()[:12]}"
+
+
+def _png_data(image: Any) -> bytes:
+    """The compressed image data of `image` saved as a PNG, as WeasyPrint embeds it."""
+    import struct
+
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    data, position, chunks = out.getvalue(), 8, []
+    while position < len(data):
+        (length,) = struct.unpack("!I", data[position : position + 4])
+        if data[position + 4 : position + 8] == b"IDAT":
+            chunks.append(data[position + 8 : position + 8 + length])
+        position += 12 + length
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class Logo:
+    url: str
+    png: bytes
+
+
+class Renderer:
+    """WeasyPrint with our stylesheet and fonts loaded once. One per process: see
+    `renderer()`. Not for sharing between threads."""
+
+    def __init__(self) -> None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        # WeasyPrint logs each step of each letter at INFO: thousands of lines an hour
+        # in a worker's log, and measurable time. Its warnings and errors still show.
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+        self.allowed = _asset_allowlist()
+        self.template_version = _template_version()
+        # Every URL any fetcher of this renderer was asked for, refused or not.
+        self.requested: list[str] = []
+        self.font_config = FontConfiguration()
+        self.stylesheet = CSS(
+            string=(ASSETS_DIR / "letter.css").read_text(encoding="utf-8"),
+            url_fetcher=self.fetcher(),
+            font_config=self.font_config,
+        )
+        self._logos: dict[str, Logo] = {}
+        # WeasyPrint's image cache: each logo is decoded and compressed once a process.
+        self.image_cache: dict[str, Any] = {}
+
+    def fetcher(self, logo: Logo | None = None) -> Any:
+        """A URL fetcher that answers only our packaged assets (and `logo`, if given)."""
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+        allowed, requested = self.allowed, self.requested
+
+        class LetterURLFetcher(URLFetcher):
+            def __init__(self) -> None:
+                # fail_on_errors: a refused URL stops the render rather than leaving a
+                # hole in the letter. No handlers: this fetcher never opens a URL itself.
+                super().__init__(fail_on_errors=True, allowed_protocols=())
+                self.requested: list[str] = []
+
+            def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+                self.requested.append(url)
+                requested.append(url)
+                if logo is not None and url == logo.url:
+                    return URLFetcherResponse(url, logo.png, {"Content-Type": "image/png"})
+                path = allowed.get(url)
+                if path is None:
+                    log.warning("Letter renderer refused to fetch %r", url[:200])
+                    raise LetterAssetRefused(f"Letters load only packaged assets, not {url!r}")
+                content_type = "text/css" if path.suffix == ".css" else "font/ttf"
+                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+        return LetterURLFetcher()
+
+    def logo(self, scheme: Scheme) -> Logo | None:
+        """The scheme's logo re-encoded as a plain RGB PNG: what an admin uploaded is
+        decoded and drawn again, so no metadata, colour profile, CMYK or transparency
+        of theirs reaches the PDF (PDF/A forbids some of each)."""
+        if not scheme.letter_logo:
+            return None
+        name = scheme.letter_logo.name
+        if name not in self._logos:
+            from PIL import Image
+
+            with scheme.letter_logo.open("rb") as upload, Image.open(upload) as image:
+                if image.format not in {"PNG", "JPEG"}:
+                    raise LetterError("The scheme's logo is not a PNG or JPEG.")
+                # About 350 dpi at the 20 mm the letterhead prints it: sharp, and small.
+                image.thumbnail((1000, 280))
+                rgba = image.convert("RGBA")
+                flat = Image.new("RGB", rgba.size, "white")
+                flat.paste(rgba, mask=rgba.getchannel("A"))
+            # WeasyPrint embeds the PNG's compressed data as it is; see
+            # _unambiguous_stream_ends for why it must not end in CR. Nudging one corner
+            # pixel by one level changes the checksum the data ends with.
+            while _png_data(flat).endswith(b"\r"):
+                red, green, blue = flat.getpixel((0, 0))  # type: ignore[misc]
+                flat.putpixel((0, 0), (red ^ 1, green, blue))
+            out = io.BytesIO()
+            flat.save(out, "PNG")
+            png = out.getvalue()
+            digest = hashlib.sha256(png).hexdigest()[:16]
+            self._logos[name] = Logo(url=f"{LOGO_PREFIX}{digest}", png=png)
+        return self._logos[name]
+
+    def pdf(self, html: str, *, logo: Logo | None = None) -> tuple[bytes, list[str]]:
+        """The PDF for `html` and the URLs its fetcher was asked for."""
+        from weasyprint import HTML
+        from weasyprint.urls import FatalURLFetchingError
+
+        fetcher = self.fetcher(logo)
+        try:
+            with time_limit(render_seconds()):
+                pdf = HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf(
+                    stylesheets=[self.stylesheet],
+                    font_config=self.font_config,
+                    pdf_variant=PDF_VARIANT,
+                    pdf_tags=True,
+                    cache=self.image_cache,
+                    # 1.4: no object or cross-reference streams, whose compressed
+                    # data could end in CR (see _unambiguous_stream_ends).
+                    pdf_version="1.4",
+                    finisher=_finish_pdf,
+                )
+        except FatalURLFetchingError as error:
+            # A BaseException in WeasyPrint, so it stops the render; an ordinary
+            # error here, so the request records it.
+            raise LetterError(f"{error} (refused: {error.__cause__})") from error
+        return pdf, list(fetcher.requested)
+
+
+_renderers: dict[int, Renderer] = {}
+_renderers_lock = threading.Lock()
+# Let WeasyPrint clean up its fonts while the interpreter is still whole.
+atexit.register(_renderers.clear)
+
+
+def renderer() -> Renderer:
+    """This process's renderer, made on first use. Keyed by thread: WeasyPrint's font
+    configuration is not for sharing between threads, and Celery's prefork workers
+    have one thread, so each worker process loads fonts and styles once."""
+    key = threading.get_ident()
+    with _renderers_lock:
+        if key not in _renderers:
+            _renderers[key] = Renderer()
+        return _renderers[key]
+
+
+def render_seconds() -> float:
+    return float(settings.LETTER_RENDER_SECONDS)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop a render that runs longer than `seconds` with LetterTimeout. Uses the real-time
+    interval timer, which only the main thread can set; elsewhere the Celery task's own
+    time limit is the backstop."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise LetterTimeout(f"The letter took longer than {seconds:g} seconds to render.")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    kind: str
+    pdf: bytes
+    html: str
+    template_version: str
+    offer: Offer | None
+    # The URLs the fetcher was asked for while rendering this letter.
+    fetched: tuple[str, ...]
+
+
+def render_letter(
+    claim: Claim, kind: str, *, event: AuditEvent | None = None, today: dt.date | None = None
+) -> RenderedLetter:
+    """The PDF for one letter, not stored. See `letter_generate` for the stored kind."""
+    engine = renderer()
+    context, offer = letter_context(claim, kind, event=event, today=today)
+    context["template_version"] = engine.template_version
+    logo = engine.logo(claim.scheme)
+    context["logo_url"] = logo.url if logo is not None else ""
+    html = letter_html(kind, context)
+    pdf, fetched = engine.pdf(html, logo=logo)
+    return RenderedLetter(
+        kind=kind,
+        pdf=pdf,
+        html=html,
+        template_version=engine.template_version,
+        offer=offer,
+        fetched=tuple(fetched),
+    )
+
+
+# --- Requests, generation and storage -------------------------------------------------
+
+
+def _publish_on_commit(task_name: str, *args: Any) -> None:
+    """Queue a letters task once the caller's transaction commits (the request row is
+    the record; the sweeper covers a broker that is down at that moment)."""
+    from claims import letter_tasks  # noqa: F401  (registers the tasks by name)
+    from claims.notifications import publish_on_commit
+
+    publish_on_commit(task_name, *args)
+
+
+def letter_request_add(
+    *,
+    claim: Claim,
+    kind: str,
+    event: AuditEvent | None = None,
+    batch: LetterBatch | None = None,
+) -> LetterRequest:
+    """Ask for a letter in the caller's transaction; it is queued once that commits."""
+    request = LetterRequest.objects.create(
+        claim=claim, kind=kind, event=event, batch=batch, next_attempt_at=timezone.now()
+    )
+    _publish_on_commit(LETTER_TASK, request.pk)
+    return request
+
+
+def letters_for_transition(*, claim: Claim, event: AuditEvent) -> LetterRequest | None:
+    """The letter a stage change sends, if it sends one (`AUTOMATIC_LETTERS`). Called by
+    the services inside the change's own transaction."""
+    kind = AUTOMATIC_LETTERS.get(event.action)
+    if kind is None:
+        return None
+    return letter_request_add(claim=claim, kind=kind, event=event)
+
+
+def _latest_letter_event() -> Any:
+    """For each claim (OuterRef "pk"), the last change in its history that called for a
+    letter."""
+    return AuditEvent.objects.filter(
+        claim=OuterRef("pk"), action__in=list(AUTOMATIC_LETTERS)
+    ).order_by("-created_at", "-id")
+
+
+def latest_letter_event(claim: Claim) -> AuditEvent | None:
+    """The last change in a claim's history that called for a letter."""
+    return (
+        claim.events.filter(action__in=list(AUTOMATIC_LETTERS))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def letter_batch_create(*, claims: QuerySet[Claim], user: Any) -> LetterBatch:
+    """Make each chosen claim's latest letter again (after a template change, say), as a
+    new version. Claims whose history has no letter yet are counted as skipped. The
+    requests are queued by one task (`letter_batch_queue`), so choosing every claim of a
+    scheme costs the admin request a few inserts, not a message per claim."""
+    latest = _latest_letter_event()
+    rows = claims.order_by("pk").annotate(
+        letter_event_id=Subquery(latest.values("pk")[:1]),
+        letter_action=Subquery(latest.values("action")[:1]),
+    )
+    batch = LetterBatch.objects.create(created_by=user)
+    now = timezone.now()
+    requests = []
+    for claim_id, event_id, action in rows.values_list("pk", "letter_event_id", "letter_action"):
+        if event_id is None:
+            batch.skipped += 1
+            continue
+        requests.append(
+            LetterRequest(
+                claim_id=claim_id,
+                kind=AUTOMATIC_LETTERS[action],
+                event_id=event_id,
+                batch=batch,
+                next_attempt_at=now,
+            )
+        )
+    LetterRequest.objects.bulk_create(requests, batch_size=1000)
+    batch.total = len(requests)
+    batch.save(update_fields=["total", "skipped"])
+    if requests:
+        _publish_on_commit(LETTER_BATCH_TASK, batch.pk)
+    return batch
+
+
+def letter_batch_queue(batch_id: int) -> int:
+    """Queue each pending request of a batch on the letters queue. Returns how many."""
+    from claims.notifications import publish
+
+    ids = LetterRequest.objects.filter(
+        batch_id=batch_id, state=LetterRequest.State.PENDING
+    ).values_list("pk", flat=True)
+    return sum(publish(LETTER_TASK, pk) for pk in ids.iterator(chunk_size=1000))
+
+
+def letter_batch_progress(batch: LetterBatch) -> dict[str, int]:
+    counts = {state: 0 for state in LetterRequest.State.values}
+    for row in batch.requests.values("state").annotate(n=Count("pk")):
+        counts[row["state"]] = row["n"]
+    return {"total": batch.total, "skipped": batch.skipped, **counts}
+
+
+def _store(request: LetterRequest, rendered: RenderedLetter) -> Letter:
+    """Save the PDF under a new name and record it as the next version. The caller holds
+    the claim's row lock, so two letters of one kind never get one version number."""
+    last = (
+        Letter.objects.filter(claim_id=request.claim_id, kind=request.kind).aggregate(
+            v=Max("version")
+        )["v"]
+        or 0
+    )
+    letter = Letter(
+        claim_id=request.claim_id,
+        kind=request.kind,
+        version=last + 1,
+        size=len(rendered.pdf),
+        sha256=hashlib.sha256(rendered.pdf).hexdigest(),
+        template_version=rendered.template_version,
+        event_id=request.event_id,
+        offer=rendered.offer,
+    )
+    letter.file.save("letter.pdf", ContentFile(rendered.pdf), save=False)
+    try:
+        letter.save()
+    except Exception:
+        letter.file.storage.delete(letter.file.name)
+        raise
+    return letter
+
+
+class Outcome:
+    MADE = "made"
+    ALREADY_DONE = "already_done"
+    MISSING = "missing"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+def letter_generate(request_id: int) -> str:
+    """Make the letter a request asks for, once. Rendering runs outside any transaction
+    (it takes a while); storing re-checks the request under its row lock, so a request
+    delivered twice, or raced by the sweeper, stores one letter."""
+    request = (
+        LetterRequest.objects.select_related("claim__scheme", "event").filter(pk=request_id).first()
+    )
+    if request is None:
+        return Outcome.MISSING
+    if request.state != LetterRequest.State.PENDING:
+        return Outcome.ALREADY_DONE
+    try:
+        rendered = render_letter(request.claim, request.kind, event=request.event)
+    except Exception as error:
+        return _record_failure(request_id, error)
+    with transaction.atomic():
+        locked = LetterRequest.objects.select_for_update().filter(pk=request_id).first()
+        if locked is None or locked.state != LetterRequest.State.PENDING:
+            return Outcome.ALREADY_DONE
+        Claim.objects.select_for_update().filter(pk=locked.claim_id).first()
+        letter = _store(locked, rendered)
+        locked.letter = letter
+        locked.state = LetterRequest.State.DONE
+        locked.attempts += 1
+        locked.finished_at = timezone.now()
+        locked.next_attempt_at = None
+        locked.save(update_fields=["letter", "state", "attempts", "finished_at", "next_attempt_at"])
+    log.info("Letter %s v%s for %s made", letter.kind, letter.version, request.claim.reference)
+    return Outcome.MADE
+
+
+def _record_failure(request_id: int, error: BaseException) -> str:
+    log.warning("Letter request %s failed: %s", request_id, error, exc_info=error)
+    with transaction.atomic():
+        request = LetterRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or request.state != LetterRequest.State.PENDING:
+            return Outcome.ALREADY_DONE
+        request.attempts += 1
+        request.last_error = f"{type(error).__name__}: {error}"[:2000]
+        # A refused URL, a wrong total or a missing offer will not mend itself; a render
+        # that ran out of time might, on a less busy worker.
+        permanent = isinstance(error, LetterError | LetterAssetRefused) and not isinstance(
+            error, LetterTimeout
+        )
+        if permanent or request.attempts >= settings.LETTER_MAX_ATTEMPTS:
+            request.state = LetterRequest.State.FAILED
+            request.finished_at = timezone.now()
+            request.next_attempt_at = None
+            outcome = Outcome.FAILED
+        else:
+            request.next_attempt_at = timezone.now() + dt.timedelta(seconds=retry_seconds())
+            outcome = Outcome.RETRY
+        request.save(
+            update_fields=["attempts", "last_error", "state", "finished_at", "next_attempt_at"]
+        )
+    return outcome
+
+
+def retry_seconds() -> float:
+    return float(settings.LETTER_RETRY_SECONDS)
+
+
+def letter_requests_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Queue again each pending letter request that is overdue: its message was lost to a
+    broker outage or a worker crash. Returns how many were queued."""
+    from claims.notifications import publish
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+    with transaction.atomic():
+        overdue = (
+            LetterRequest.objects.select_for_update(skip_locked=True)
+            .filter(state=LetterRequest.State.PENDING)
+            .filter(
+                Q(next_attempt_at__lt=cutoff)
+                | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
+            )
+            .order_by("created_at")
+        )
+        ids = list(overdue.values_list("pk", flat=True)[:limit])
+        LetterRequest.objects.filter(pk__in=ids).update(next_attempt_at=now)
+    if ids:
+        log.warning("Letter sweep: queueing %s request(s) again", len(ids))
+    return sum(publish(LETTER_TASK, pk) for pk in ids)
+
+
+def claimant_letters(claim: Claim) -> list[Letter]:
+    """The letters a claimant sees on their page, newest first."""
+    return list(claim.letters.order_by("-created_at", "-id"))
