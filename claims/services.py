@@ -986,8 +986,10 @@ def head_of_loss_remove(*, head_id: int, actor: Actor) -> None:
     claim = _lock_draft(claim_id, actor)
     head = HeadOfLoss.objects.get(pk=head_id)
     for evidence in head.evidence.all():
-        evidence.file.delete(save=False)
+        # Files go once the removal commits: a rollback must not leave rows without files.
+        name = evidence.file.name
         evidence.delete()
+        transaction.on_commit(lambda name=name: Evidence.file.field.storage.delete(name))
     _record(
         claim,
         action="remove_head",

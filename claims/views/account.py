@@ -15,6 +15,7 @@ from claims.forms import AcceptForm, BankDetailsForm, DeclineForm, RespondForm, 
 from claims.letters import claimant_letters
 from claims.models import TRANSITIONS, BankDetails, Claim, Stage
 from claims.services import Actor, ClaimError
+from claims.uploads import files_discarded_on_error
 from claims.views.common import claimant_required, form_error, page, posted, posted_files
 
 
@@ -66,12 +67,13 @@ def respond(request: HttpRequest) -> HttpResponse:
     form = RespondForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
+            with files_discarded_on_error() as uploads, transaction.atomic():
                 # Files first, while the claim still accepts them; the answer then moves it on.
-                uploads = [
-                    services.evidence_add(claim_id=claim.pk, actor=_actor(request), upload=upload)
-                    for upload in form.cleaned_data["files"]
-                ]
+                for upload in form.cleaned_data["files"]:
+                    evidence = services.evidence_add(
+                        claim_id=claim.pk, actor=_actor(request), upload=upload
+                    )
+                    uploads.append(evidence)
                 services.claim_provide_information(
                     claim_id=claim.pk, actor=_actor(request), response=form.cleaned_data["response"]
                 )
