@@ -206,7 +206,7 @@ def send_digests(*, today: dt.date | None = None) -> int:
     today = _today(today)
     if not is_working_day(today):
         return 0
-    active_staff = get_user_model().objects.filter(is_active=True, is_staff=True)
+    active_staff = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
     counts = (
         _overdue(today)
         .filter(assigned_to__in=active_staff)

@@ -548,3 +548,51 @@ def test_the_send_itself_runs_outside_any_transaction_of_ours(
     ((depth, state, lease),) = seen
     assert depth == outside
     assert state == "pending" and lease > timezone.now()  # claimed before the send
+
+
+# --- Any provider -----------------------------------------------------------------
+
+
+def test_a_provider_backend_from_anymail_sends_status_updates(
+    people: Any, scheme: Any, settings: Any
+) -> None:
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.ANYMAIL = {"TEST_SAMPLE_SETTING": "sample"}
+    update = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+    assert notifications.status_update_deliver(update.pk).outcome is Outcome.SENT
+    (email,) = mail.outbox
+    assert email.anymail_status.status == {"sent"}
+    assert update.verification_code in email.body
+
+
+def test_the_email_provider_and_its_settings_come_from_the_environment() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "EMAIL_URL": "smtp+tls://user:secret@smtp.example.test:587",
+        "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+        "ANYMAIL_POSTMARK_SERVER_TOKEN": "token-from-the-environment",
+    }
+    printed = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings as s; import json; "
+         "print(json.dumps([s.EMAIL_BACKEND, s.ANYMAIL, s.EMAIL_HOST, s.EMAIL_PORT, "
+         "s.EMAIL_USE_TLS, s.EMAIL_TIMEOUT]))"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    assert json.loads(printed) == [
+        "anymail.backends.postmark.EmailBackend",
+        {"POSTMARK_SERVER_TOKEN": "token-from-the-environment"},
+        "smtp.example.test",
+        587,
+        True,
+        20,
+    ]
