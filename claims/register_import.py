@@ -11,7 +11,6 @@ million rows).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -131,6 +130,16 @@ class _CopyWriter:
         finally:
             self._cursor.close()
 
+    def abort(self) -> None:
+        # Ends the COPY with a failure, so the connection can roll back.
+        try:
+            refused = RuntimeError("import refused")
+            self._copy_context.__exit__(RuntimeError, refused, None)
+        except Exception:  # noqa: S110 - the server's "COPY failed" is the point
+            pass
+        finally:
+            self._cursor.close()
+
 
 class _InsertWriter:
     """Rows in batches of plain INSERTs (SQLite and any other database)."""
@@ -158,6 +167,9 @@ class _InsertWriter:
     def close(self) -> None:
         self.flush()
 
+    def abort(self) -> None:
+        self.buffer.clear()
+
 
 def _lines(reader: Any, rows: Iterable[list[str]]) -> Iterable[tuple[int, list[str]]]:
     """Each record with the line it starts on (a quoted field can span lines)."""
@@ -167,12 +179,18 @@ def _lines(reader: Any, rows: Iterable[list[str]]) -> Iterable[tuple[int, list[s
         start = reader.line_num + 1
 
 
-def _text(upload: IO[Any]) -> IO[str]:
+def _text(upload: Any) -> IO[str]:
     if isinstance(upload, io.TextIOBase):
         return upload
     # Excel writes a byte-order mark; utf-8-sig drops it. Undecodable bytes become
-    # U+FFFD, reported on their line rather than failing the whole file unread.
-    return codecs.getreader("utf-8-sig")(upload, errors="replace")  # type: ignore[call-arg,return-value]
+    # U+FFFD, reported on their line rather than failing the whole file unread. A
+    # TextIOWrapper (C) rather than codecs' reader (Python): ten times quicker per line.
+    if hasattr(upload, "temporary_file_path"):
+        raw: Any = open(upload.temporary_file_path(), "rb")  # noqa: SIM115 - closed with the wrapper
+    else:
+        raw = getattr(upload, "file", upload)
+        raw.seek(0)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
 
 
 @transaction.atomic
@@ -214,13 +232,14 @@ def register_import(*, scheme_id: int, upload: IO[Any], actor: Actor) -> ImportR
     position = {name: names.index(name) for name in names}
     width = len(names)
 
-    seen: set[int] = {
+    # Read before the COPY starts: while it runs the connection takes no other query.
+    existing: set[int] = {
         _code_number(code)
         for code in RegisterEntry.objects.filter(scheme=scheme)
         .values_list("notice_code", flat=True)
         .iterator(chunk_size=20000)
     }
-    existing = len(seen)
+    seen: set[int] = set()
     writer = (
         _CopyWriter(scheme.pk) if connection.vendor == "postgresql" else _InsertWriter(scheme.pk)
     )
@@ -237,12 +256,10 @@ def register_import(*, scheme_id: int, upload: IO[Any], actor: Actor) -> ImportR
             code = values[0]
             if code:
                 number = _code_number(code)
-                if number in seen:
-                    problems.append(
-                        f"Notice code {code} is already on this scheme's register."
-                        if _is_existing(number, existing, seen, scheme.pk, code)
-                        else f"Notice code {code} appears on an earlier line."
-                    )
+                if number in existing:
+                    problems.append(f"Notice code {code} is already on this scheme's register.")
+                elif number in seen:
+                    problems.append(f"Notice code {code} appears on an earlier line.")
                 else:
                     seen.add(number)
             if problems:
@@ -250,7 +267,9 @@ def register_import(*, scheme_id: int, upload: IO[Any], actor: Actor) -> ImportR
                 continue
             if not code:
                 code = generate_notice_code()
-                while _code_number(code) in seen:  # pragma: no cover - one in 10^18
+                while (
+                    _code_number(code) in seen or _code_number(code) in existing
+                ):  # pragma: no cover
                     code = generate_notice_code()
                 seen.add(_code_number(code))
             if result.error_count == 0:
@@ -262,6 +281,7 @@ def register_import(*, scheme_id: int, upload: IO[Any], actor: Actor) -> ImportR
             result.imported = result.rows
         else:
             # Nothing half-imported: everything written so far goes with the transaction.
+            writer.abort()
             transaction.set_rollback(True)
     except IntegrityError:
         transaction.set_rollback(True)
@@ -279,12 +299,6 @@ def _checked_rows(reader: Any, result: ImportResult) -> Iterable[list[str]]:
             result.add_error(reader.line_num, f"Not readable as CSV: {error}.")
             return
         yield row
-
-
-def _is_existing(number: int, existing: int, seen: set[int], scheme_id: int, code: str) -> bool:
-    if existing == 0:
-        return False
-    return RegisterEntry.objects.filter(scheme_id=scheme_id, notice_code=code).exists()
 
 
 def _row_values(row: list[str], position: dict[str, int]) -> tuple[tuple[str, ...], list[str]]:

@@ -9,6 +9,9 @@ admin.site.site_title = "Redress staff"
 admin.site.index_title = "Claims administration"
 # Staff sign in through allauth (password, then TOTP), never the admin's own form.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+# The workspace has its own navigation (queues, dashboard); the sidebar would repeat the
+# index on every page and costs a fifth of the claims list's time.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),
