@@ -153,7 +153,7 @@ def sample_logo_png() -> bytes:
     repository carries no logo of a real company."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from claims.letters import ASSETS_DIR
+    from claims.letter_pdf import ASSETS_DIR
 
     scale = 4
     bold = ImageFont.truetype(str(ASSETS_DIR / "fonts" / "OpenSans-Bold.ttf"), 22 * scale)

@@ -103,7 +103,7 @@ class LetterAdmin(ReadOnlyLetterAdmin):
         "offer",
         "event",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
 
     @admin.display(description="Size", ordering="size")
     def file_size(self, letter: Letter) -> str:
@@ -123,7 +123,7 @@ class LetterAdmin(ReadOnlyLetterAdmin):
             *super().get_urls(),
         ]
 
-    def download_view(self, request: HttpRequest, letter_id: int) -> HttpResponse:
+    def download_view(self, request: HttpRequest, letter_id: int) -> FileResponse:
         letter = get_object_or_404(Letter.objects.select_related("claim"), pk=letter_id)
         if not self.has_view_permission(request, letter):
             raise PermissionDenied
@@ -142,7 +142,7 @@ class LetterAdmin(ReadOnlyLetterAdmin):
 class LetterRequestInline(admin.TabularInline):
     model = LetterRequest
     fields = ["claim", "kind", "state", "attempts", "last_error", "letter", "finished_at"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
     extra = 0
     max_num = 0
     can_delete = False
@@ -166,7 +166,7 @@ class LetterBatchAdmin(ReadOnlyLetterAdmin):
     list_select_related = ["created_by"]
     ordering = ["-created_at"]
     fields = ["created_at", "created_by", "total", "skipped", "progress"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
     inlines = [LetterRequestInline]
     change_form_template = "admin/claims/letterbatch/change_form.html"
 
@@ -220,4 +220,4 @@ class LetterRequestAdmin(ReadOnlyLetterAdmin):
         "next_attempt_at",
         "finished_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]

@@ -20,7 +20,7 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from claims import letters, services
+from claims import letter_pdf, letters, services
 from claims.letter_samples import sample_claim_with_offer, sample_logo_png
 from claims.models import LetterKind, Stage
 from claims.services import Actor
@@ -109,8 +109,8 @@ def test_the_scheme_logo_is_printed_and_the_letter_stays_valid(settings, tmp_pat
     rendered = render(claim, LetterKind.SETTLEMENT_OFFER)
 
     # Fetched once a process (WeasyPrint's image cache), by its content's digest.
-    assert all(url.startswith(letters.LOGO_PREFIX) for url in rendered.fetched)
-    assert f'src="{letters.renderer().logo(scheme).url}"' in rendered.html
+    assert all(url.startswith(letter_pdf.LOGO_PREFIX) for url in rendered.fetched)
+    assert f'src="{letter_pdf.renderer().logo(scheme).url}"' in rendered.html
     images = pdf_reader(rendered.pdf).pages[0].images
     assert len(images) == 1
     assert _failures(rendered.pdf, "3a") == []

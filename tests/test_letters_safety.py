@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from claims import letters
+from claims import letter_pdf, letters
 from claims.demo import ClaimStaff
 from claims.letter_samples import SAMPLE_CLAIMANT, sample_claim_with_offer
 from claims.models import HeadOfLoss, LetterKind
@@ -57,7 +57,7 @@ def _pdf_is_inert(pdf: bytes) -> None:
     [LetterKind.SETTLEMENT_OFFER, LetterKind.ACKNOWLEDGEMENT],
 )
 def test_hostile_claimant_text_is_printed_as_text_and_fetches_nothing(hostile_claim, kind):
-    engine = letters.renderer()
+    engine = letter_pdf.renderer()
     asked_before = len(engine.requested)
 
     rendered = render(hostile_claim, kind)
@@ -74,18 +74,18 @@ def test_hostile_claimant_text_is_printed_as_text_and_fetches_nothing(hostile_cl
     # process since (fonts load once, before, and are our own files).
     assert rendered.fetched == ()
     for url in engine.requested[asked_before:]:
-        assert url in engine.allowed or url.startswith(letters.LOGO_PREFIX)
+        assert url in engine.allowed or url.startswith(letter_pdf.LOGO_PREFIX)
         assert not url.startswith(FORBIDDEN)
     _pdf_is_inert(rendered.pdf)
 
 
 def test_the_renderer_only_ever_fetched_packaged_assets(hostile_claim):
     render(hostile_claim, LetterKind.SETTLEMENT_OFFER)
-    engine = letters.renderer()
+    engine = letter_pdf.renderer()
 
     assert engine.requested, "fonts are loaded through the fetcher"
     for url in engine.requested:
-        assert url.startswith((letters.ASSET_PREFIX, letters.LOGO_PREFIX)), url
+        assert url.startswith((letter_pdf.ASSET_PREFIX, letter_pdf.LOGO_PREFIX)), url
         assert not any(bad in url for bad in FORBIDDEN), url
 
 
@@ -104,15 +104,15 @@ def test_the_renderer_only_ever_fetched_packaged_assets(hostile_claim):
     ],
 )
 def test_the_letter_fetcher_refuses_anything_off_the_allowlist(db, url):
-    fetcher = letters.renderer().fetcher()
+    fetcher = letter_pdf.renderer().fetcher()
 
-    with pytest.raises(letters.LetterAssetRefused):
+    with pytest.raises(letter_pdf.LetterAssetRefused):
         fetcher(url)
     assert fetcher.requested == [url]
 
 
 def test_the_letter_fetcher_serves_packaged_fonts():
-    fetcher = letters.renderer().fetcher()
+    fetcher = letter_pdf.renderer().fetcher()
 
     response = fetcher("redress-asset:fonts/OpenSans-Regular.ttf")
 
@@ -124,13 +124,13 @@ def test_a_letter_naming_a_url_we_do_not_allow_is_not_made(db, scheme, people):
     html = '<html lang="en-GB"><title>x</title><body><img src="file:///etc/passwd" alt="x">'
 
     with pytest.raises(letters.LetterError, match=r"Error fetching.*file:///etc/passwd"):
-        letters.renderer().pdf(html)
+        letter_pdf.renderer().pdf(html)
 
 
 def test_a_render_that_runs_too_long_is_stopped(settings, hostile_claim):
     settings.LETTER_RENDER_SECONDS = 0.001
 
-    with pytest.raises(letters.LetterTimeout):
+    with pytest.raises(letter_pdf.LetterTimeout):
         render(hostile_claim, LetterKind.SETTLEMENT_OFFER)
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from claims import letter_tasks, letters, roles
+from claims import letter_pdf, letter_tasks, letters, roles
 from claims.access import access_link_issue
 from claims.letter_samples import sample_claim_with_offer
 from claims.models import Letter, LetterBatch, LetterKind, LetterRequest, Stage
@@ -95,8 +95,8 @@ def test_the_worker_makes_a_requested_letter_once_however_often_it_runs(people):
     data = letter.file.read()
     assert data.startswith(b"%PDF-") and len(data) == letter.size
     assert hashlib.sha256(data).hexdigest() == letter.sha256
-    assert letter.template_version == letters.renderer().template_version
-    assert letter.template_version.startswith(f"{letters.LETTERS_VERSION}+")
+    assert letter.template_version == letter_pdf.renderer().template_version
+    assert letter.template_version.startswith(f"{letter_pdf.LETTERS_VERSION}+")
     assert claim.reference in pdf_text(data)
 
 
