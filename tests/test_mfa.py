@@ -210,3 +210,10 @@ def test_a_lockout_is_per_account_not_per_office():
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa_authenticate"))
+
+
+def test_the_sign_in_page_offers_no_sign_up():
+    page = fresh_client().get(LOGIN).content.decode()
+
+    assert "Sign in to Redress" in page
+    assert reverse("account_signup") not in page
