@@ -181,6 +181,7 @@ class RegisterEntryForm(forms.ModelForm):
 @admin.register(RegisterEntry)
 class RegisterEntryAdmin(RegisterTransferMixin, LooseSearchAdmin):
     form = RegisterEntryForm
+    change_list_template = "admin/claims/registerentry/change_list.html"  # import, export
     list_display = ["full_name", "notice_code", "scheme", "postcode", "email", "notice_sent_at"]
     list_filter = ["scheme", ("notice_sent_at", admin.EmptyFieldListFilter)]
     list_select_related = ["scheme"]

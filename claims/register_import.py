@@ -181,7 +181,7 @@ def _lines(reader: Any, rows: Iterable[list[str]]) -> Iterable[tuple[int, list[s
 
 def _text(upload: Any) -> IO[str]:
     if isinstance(upload, io.TextIOBase):
-        return upload
+        return upload  # type: ignore[return-value]
     # Excel writes a byte-order mark; utf-8-sig drops it. Undecodable bytes become
     # U+FFFD, reported on their line rather than failing the whole file unread. A
     # TextIOWrapper (C) rather than codecs' reader (Python): ten times quicker per line.

@@ -634,7 +634,6 @@ class RegisterTransferMixin:
     """Import the register from CSV (all or nothing, every bad row reported with its
     line) and export it as formula-safe CSV. For roles that may import it."""
 
-    change_list_template = "admin/claims/registerentry/change_list.html"
     admin_site: Any
     opts: Any
 
