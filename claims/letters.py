@@ -292,6 +292,13 @@ def letter_context(
     return context, offer
 
 
+def letter_title_for(event: AuditEvent | None) -> str:
+    """The title of the letter a change sends, for its status update email to mention;
+    "" if it sends none."""
+    kind = AUTOMATIC_LETTERS.get(event.action) if event is not None else None
+    return TITLES[kind] if kind is not None else ""
+
+
 def letter_html(kind: str, context: dict[str, Any]) -> str:
     # The template name comes from our own list of kinds, never from input.
     return render_to_string(f"letters/{LetterKind(kind).value}.html", context)

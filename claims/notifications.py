@@ -46,6 +46,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from claims.letters import letter_title_for
 from claims.models import (
     AuditEvent,
     Claim,
@@ -223,6 +224,8 @@ def status_update_context(update: StatusUpdate) -> dict[str, Any]:
         "kind": kind,
         "verification_code": update.verification_code,
         "stage_label": Stage(update.stage).label,
+        # The letter this change sends too (claims.letters), on the claim's page.
+        "letter_title": letter_title_for(event),
     }
     if kind in {"information_requested", "reminder"}:
         context["request"] = _request_message(claim, event)

@@ -364,3 +364,27 @@ def test_the_letters_admin_pages_open(client, people):
         assert client.get(reverse(f"admin:claims_{name}_changelist")).status_code == 200, name
         change = reverse(f"admin:claims_{name}_change", args=[model.objects.first().pk])
         assert client.get(change).status_code == 200, name
+
+
+@pytest.mark.parametrize(
+    ("stage", "kind", "title"),
+    [
+        (Stage.OFFER_MADE, "offer_made", "Our offer to settle your claim"),
+        (Stage.SUBMITTED, "acknowledgement", "We have received your claim"),
+        (Stage.TRIAGE, "in_triage", ""),
+    ],
+)
+def test_the_status_update_email_points_to_the_letter_its_change_sends(people, stage, kind, title):
+    from claims.notifications import render_email, status_update_context
+
+    claim = claim_in_stage(stage, people=people)
+    update = claim.status_updates.get(kind=kind)
+
+    _, text, html = render_email(kind, status_update_context(update))
+
+    if title:
+        assert f'We have also written you a letter, "{title}"' in text
+        assert f"&ldquo;{title}&rdquo;" in html
+        assert "under Letters" in text
+    else:
+        assert "written you a letter" not in text
