@@ -227,8 +227,10 @@ class Journey:
         self.arrive(f"Your claim: {stage}")
         # The timeline: each stage the claim has been through, with the day it got there.
         today = timezone.localdate().strftime("%-d %B %Y")
-        progress = self.page.get_by_role("listitem").filter(has_text="Submitted")
-        expect(progress).to_contain_text(today)
+        steps = self.page.get_by_role("listitem")
+        for reached in ("submitted", stage):
+            step = steps.filter(has_text=re.compile(f"^{reached}", re.IGNORECASE)).last
+            expect(step).to_contain_text(today)
 
     def answer_information_request(self) -> None:
         page = self.page
