@@ -10,10 +10,27 @@ message is delivered (see claims.letters).
 
 from __future__ import annotations
 
-from celery import shared_task
-from celery.app.task import Task
+import gc
+from typing import Any
 
-from claims import letters
+from celery import current_app, shared_task
+from celery.app.task import Task
+from celery.signals import worker_process_init
+
+from claims import letter_pdf, letters
+
+
+@worker_process_init.connect
+def _load_letter_renderer(**kwargs: Any) -> None:
+    """A worker process that takes letters loads WeasyPrint, our stylesheet and fonts as
+    it starts, once, and then freezes what it has loaded (Django, WeasyPrint, the fonts)
+    out of the garbage collector's way, so collections during letters stay small."""
+    consuming = current_app.amqp.queues.consume_from
+    if consuming is not None and "letters" not in consuming:
+        return
+    letter_pdf.renderer()
+    gc.collect()
+    gc.freeze()
 
 
 @shared_task(bind=True, name="claims.tasks.letter_generate")

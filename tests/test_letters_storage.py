@@ -388,3 +388,23 @@ def test_the_status_update_email_points_to_the_letter_its_change_sends(people, s
         assert "under Letters" in text
     else:
         assert "written you a letter" not in text
+
+
+@pytest.mark.parametrize(("queues", "loads"), [({"letters"}, True), ({"notifications"}, False)])
+def test_a_worker_process_taking_letters_loads_fonts_and_styles_as_it_starts(
+    monkeypatch, queues, loads
+):
+    import gc
+    import threading
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(letter_pdf, "_renderers", {})
+    app = SimpleNamespace(amqp=SimpleNamespace(queues=SimpleNamespace(consume_from=queues)))
+    monkeypatch.setattr(letter_tasks, "current_app", app)
+    try:
+        letter_tasks._load_letter_renderer()
+
+        assert (threading.get_ident() in letter_pdf._renderers) is loads
+        assert (gc.get_freeze_count() > 0) is loads
+    finally:
+        gc.unfreeze()
