@@ -17,6 +17,7 @@ What a letter says, and when one is made, is claims.letters.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import io
 import logging
@@ -171,6 +172,36 @@ class Logo:
     png: bytes
 
 
+@functools.cache
+def _fetcher_class() -> type:
+    """WeasyPrint's URLFetcher, made to answer only from an allowlist; built on first use
+    so that importing this module does not load WeasyPrint."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LetterURLFetcher(URLFetcher):
+        def __init__(self, *, allowed: dict[str, Path], logo: Logo | None, log_to: list[str]):
+            # fail_on_errors: a refused URL stops the render rather than leaving a hole in
+            # the letter. No protocol is allowed to the parent's own fetching, which this
+            # class never uses: it answers every URL itself, below.
+            super().__init__(fail_on_errors=True, allowed_protocols=())
+            self.allowed, self.logo, self.log_to = allowed, logo, log_to
+            self.requested: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            self.requested.append(url)
+            self.log_to.append(url)
+            if self.logo is not None and url == self.logo.url:
+                return URLFetcherResponse(url, self.logo.png, {"Content-Type": "image/png"})
+            path = self.allowed.get(url)
+            if path is None:
+                log.warning("Letter renderer refused to fetch %r", url[:200])
+                raise LetterAssetRefused(f"Letters load only packaged assets, not {url!r}")
+            content_type = "text/css" if path.suffix == ".css" else "font/ttf"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+    return LetterURLFetcher
+
+
 class Renderer:
     """WeasyPrint with our stylesheet and fonts loaded once. One per process: see
     `renderer()`. Not for sharing between threads."""
@@ -198,30 +229,7 @@ class Renderer:
 
     def fetcher(self, logo: Logo | None = None) -> Any:
         """A URL fetcher that answers only our packaged assets (and `logo`, if given)."""
-        from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-        allowed, requested = self.allowed, self.requested
-
-        class LetterURLFetcher(URLFetcher):
-            def __init__(self) -> None:
-                # fail_on_errors: a refused URL stops the render rather than leaving a
-                # hole in the letter. No handlers: this fetcher never opens a URL itself.
-                super().__init__(fail_on_errors=True, allowed_protocols=())
-                self.requested: list[str] = []
-
-            def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-                self.requested.append(url)
-                requested.append(url)
-                if logo is not None and url == logo.url:
-                    return URLFetcherResponse(url, logo.png, {"Content-Type": "image/png"})
-                path = allowed.get(url)
-                if path is None:
-                    log.warning("Letter renderer refused to fetch %r", url[:200])
-                    raise LetterAssetRefused(f"Letters load only packaged assets, not {url!r}")
-                content_type = "text/css" if path.suffix == ".css" else "font/ttf"
-                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
-
-        return LetterURLFetcher()
+        return _fetcher_class()(allowed=self.allowed, logo=logo, log_to=self.requested)
 
     def logo(self, scheme: Scheme) -> Logo | None:
         """The scheme's logo re-encoded as a plain RGB PNG: what an admin uploaded is
