@@ -283,8 +283,8 @@ def letter_context(
             amount=format_money(offer.total),
             paid_on=timezone.localdate(paid_at),
             accepted_on=timezone.localdate(accepted.created_at) if accepted else None,
-            # Masked, as everywhere: the last four digits only.
-            account=bank.masked_account_number if bank else "",
+            # As everywhere, only the last four digits of the account number.
+            account=bank.account_number_last4 if bank else "",
             account_name=bank.account_name if bank else "",
         )
     else:
