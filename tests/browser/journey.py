@@ -21,7 +21,7 @@ from claims.access import access_link_issue
 from claims.demo import ClaimStaff, take_step
 from claims.models import AccessLink, Claim, HeadOfLoss, RegisterEntry
 from claims.services import Actor
-from tests.browser.support import focused_description
+from tests.browser.support import assert_no_axe_violations, focused_description
 from tests.claimant import last_link_path
 from tests.hostile import pdf, png
 
@@ -137,6 +137,7 @@ class Journey:
             self.click("Save")
             self.arrive("Time spent")
             expect(page.get_by_role("status")).to_contain_text(estimate)
+            assert_no_axe_violations(page)  # the one page only JavaScript-off shows
             expect(page.get_by_label("How many hours did you spend?")).to_have_value("3")
         page.get_by_label("What did you spend the time on?").fill("Calls to my bank")
         self.click("Save")
