@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from claims.models import (
     CROCKFORD,
@@ -108,7 +109,12 @@ class _CopyWriter:
         self.buffer: list[str] = []
         self._cursor = connection.cursor()
         table = RegisterEntry._meta.db_table
-        self._copy_context = self._cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN")
+        raw = self._cursor.cursor
+        # Sent from a thread of psycopg's own, so checking the next rows overlaps with
+        # the server taking in the last ones.
+        self._copy_context = raw.copy(
+            f"COPY {table} ({columns}) FROM STDIN", writer=QueuedLibpqWriter(raw)
+        )
         self._copy = self._copy_context.__enter__()
 
     def write(self, values: tuple[str, ...]) -> None:
