@@ -362,8 +362,8 @@ def _deliver(
     it in flight until `now + EMAIL_SEND_LEASE_SECONDS` (in `next_attempt_at`), all in one
     short transaction. The send itself holds no database lock: on SQLite a lock is the
     whole database's, and a slow provider must not stall every request. A second run
-    that finds the row in flight waits for the lease to end and then finds it sent; if the
-    sender died, the lease runs out and the next run sends it.
+    that finds the row in flight looks again a little later and finds it sent; if the
+    sender died, the lease runs out and the next look sends it.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -373,8 +373,10 @@ def _deliver(
         if row.state != StatusUpdate.State.PENDING:
             return Delivery(Outcome.ALREADY_DONE)
         if row.next_attempt_at is not None and row.next_attempt_at > now + _EARLY:
-            # Being sent by another worker right now, or its retry is not yet due.
-            return Delivery(Outcome.BUSY, (row.next_attempt_at - now).total_seconds())
+            # Being sent by another worker right now, or its retry is not yet due: look
+            # again when it is due, or sooner, as an email in flight is usually sent soon.
+            due_in = (row.next_attempt_at - now).total_seconds()
+            return Delivery(Outcome.BUSY, min(due_in, settings.EMAIL_RETRY_SECONDS))
         row.attempts += 1
         row.next_attempt_at = now + dt.timedelta(seconds=settings.EMAIL_SEND_LEASE_SECONDS)
         row.save(update_fields=["attempts", "next_attempt_at"])

@@ -22,18 +22,18 @@ log = logging.getLogger(__name__)
 
 def _deliver_or_retry(task: Task, delivery: notifications.Delivery) -> str:
     if delivery.outcome in {Outcome.RETRY, Outcome.BUSY}:
-        # The row's own attempt count decides when to give up, not Celery's; a busy row
-        # is looked at again when its sender's lease ends.
-        raise task.retry(countdown=delivery.retry_in, max_retries=None)
+        # The row's own attempt count decides when to give up, not Celery's (the tasks
+        # say max_retries=None: retry(max_retries=None) alone would mean Celery's 3).
+        raise task.retry(countdown=delivery.retry_in)
     return delivery.outcome.value
 
 
-@shared_task(bind=True, name="claims.tasks.status_update_send")
+@shared_task(bind=True, name="claims.tasks.status_update_send", max_retries=None)
 def status_update_send(self: Task, status_update_id: int) -> str:
     return _deliver_or_retry(self, notifications.status_update_deliver(status_update_id))
 
 
-@shared_task(bind=True, name="claims.tasks.staff_digest_send")
+@shared_task(bind=True, name="claims.tasks.staff_digest_send", max_retries=None)
 def staff_digest_send(self: Task, digest_id: int) -> str:
     return _deliver_or_retry(self, notifications.staff_digest_deliver(digest_id))
 
@@ -53,7 +53,7 @@ def notice_campaign_plan(campaign_id: int, generation: int) -> int:
     return notices.notice_campaign_plan(campaign_id=campaign_id, generation=generation)
 
 
-@shared_task(bind=True, name="claims.tasks.notice_chunk_send")
+@shared_task(bind=True, name="claims.tasks.notice_chunk_send", max_retries=None)
 def notice_chunk_send(
     self: Task, campaign_id: int, generation: int, first_id: int, last_id: int
 ) -> str:
@@ -76,9 +76,7 @@ def notice_chunk_send(
             )
             log.warning("Notice chunk %s-%s gave up after %s attempts", first_id, last_id, attempt)
             return "gave_up"
-        raise self.retry(
-            countdown=notifications.retry_delay(attempt), max_retries=None, exc=error
-        ) from error
+        raise self.retry(countdown=notifications.retry_delay(attempt), exc=error) from error
 
 
 # --- The scheme's clock ------------------------------------------------------------

@@ -521,7 +521,9 @@ def test_an_email_in_flight_is_left_to_its_sender_until_its_lease_runs_out(
     )
     with time_machine.travel(claimed_at + dt.timedelta(seconds=30), tick=False):
         busy = notifications.status_update_deliver(update.pk)
-    assert busy.outcome is Outcome.BUSY and busy.retry_in == pytest.approx(300)
+    # It looks again after the usual retry delay, not the whole lease: in flight is usually
+    # sent within seconds.
+    assert busy.outcome is Outcome.BUSY and busy.retry_in == pytest.approx(30)
     assert mail.outbox == []
     with time_machine.travel(claimed_at + dt.timedelta(seconds=331), tick=False):
         assert notifications.status_update_deliver(update.pk).outcome is Outcome.SENT
@@ -596,3 +598,19 @@ def test_the_email_provider_and_its_settings_come_from_the_environment() -> None
         True,
         20,
     ]
+
+
+def test_the_task_keeps_retrying_until_the_rows_own_attempts_run_out(
+    people: Any, scheme: Any, scripted: type[ScriptedBackend], settings: Any
+) -> None:
+    """Celery's own limit (3 retries unless a task says otherwise) must not cut in first."""
+    from claims import tasks
+
+    settings.EMAIL_MAX_ATTEMPTS = 6
+    settings.EMAIL_RETRY_SECONDS = 0  # run as Celery would when each retry is due
+    update = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
+    scripted.script = [ConnectionRefusedError(111, "Connection refused") for _ in range(5)]
+    result = tasks.status_update_send.apply(args=(update.pk,))
+    assert result.get() == "sent"
+    update.refresh_from_db()
+    assert (update.state, update.attempts, len(mail.outbox)) == ("sent", 6, 1)

@@ -259,3 +259,21 @@ def test_a_chunk_that_gives_up_marks_its_entries_failed_so_the_campaign_can_fini
     assert "Gave up after 1 attempts: ConnectionRefusedError" in campaign.last_error
     failed = RegisterEntry.objects.filter(scheme=scheme, notice_failed_at__isnull=False)
     assert sorted(failed.values_list("pk", flat=True)) == [e.pk for e in register[:4]]
+
+
+def test_a_chunk_is_retried_up_to_the_email_attempts_not_celerys_default_three(
+    scheme: Any, scheme_admin: Any, register: list[RegisterEntry], drain: Any, queue: list[Any],
+    flaky: type[FlakyBackend], settings: Any, monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(notifications, "retry_delay", lambda attempts: 0)
+    settings.EMAIL_MAX_ATTEMPTS = 6
+    flaky.fail_on = {n: ConnectionRefusedError(111, "Connection refused") for n in range(1, 6)}
+    campaign = start(scheme, scheme_admin, django_capture_on_commit_callbacks)
+    drain(limit=1)
+    name, args = queue.pop(0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert app.tasks[name].apply(args=args).get() == "done"  # the 6th attempt
+    drain()
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.sent, campaign.failed) == ("finished", 10, 0)

@@ -32,8 +32,11 @@ SITE = "https://claims.example.test"
 SENT = r"status_update_send\[[^\]]+\] succeeded in [\d.]+s: 'sent'"
 ALREADY_DONE = r"status_update_send\[[^\]]+\] succeeded in [\d.]+s: 'already_done'"
 RECEIVED = r"Task claims\.tasks\.status_update_send\[[^\]]+\] received"
-# Short, so a test sees a lease run out: an in-flight email is left to its sender this long.
-LEASE = "5"
+# A stalled SMTP conversation must outlast anything else the worker is busy with meanwhile
+# (EMAIL_TIMEOUT), and the lease must outlast the stall, as in production it outlasts any
+# send. A run that finds the email in flight looks again every EMAIL_RETRY_SECONDS.
+STALL_SETTINGS = {"EMAIL_TIMEOUT": "60", "EMAIL_SEND_LEASE_SECONDS": "60",
+                  "EMAIL_RETRY_SECONDS": "0.5"}  # fmt: skip
 
 
 def state_of(update: StatusUpdate) -> tuple[str, int]:
@@ -123,7 +126,9 @@ def test_redis_down_at_submit_delays_the_email_and_the_sweeper_sends_it_once(
 def test_a_worker_killed_while_sending_delivers_the_email_once(
     redis_broker: Broker, smtp_sink: SmtpSink, start_worker: Callable[..., Worker]
 ) -> None:
-    worker = start_worker(redis_broker, smtp_sink, EMAIL_SEND_LEASE_SECONDS=LEASE)
+    # The dead sender's lease has to run out within the test: 5 s, not 330.
+    settings = {**STALL_SETTINGS, "EMAIL_SEND_LEASE_SECONDS": "5"}
+    worker = start_worker(redis_broker, smtp_sink, **settings)
     smtp_sink.stall_next = True
     claim = _submit(SchemeFactory())
     update = claim.status_updates.get()
@@ -143,7 +148,7 @@ def test_a_worker_killed_while_sending_delivers_the_email_once(
 def test_the_same_task_delivered_twice_sends_one_email(
     redis_broker: Broker, smtp_sink: SmtpSink, start_worker: Callable[..., Worker]
 ) -> None:
-    worker = start_worker(redis_broker, smtp_sink, EMAIL_SEND_LEASE_SECONDS=LEASE)
+    worker = start_worker(redis_broker, smtp_sink, **STALL_SETTINGS)
     smtp_sink.stall_next = True
     claim = _submit(SchemeFactory())
     update = claim.status_updates.get()
