@@ -399,7 +399,9 @@ def letter_batch_create(*, claims: QuerySet[Claim], user: Any) -> LetterBatch:
     requests are queued by one task (`letter_batch_queue`), so choosing every claim of a
     scheme costs the admin request a few inserts, not a message per claim."""
     latest = _latest_letter_event()
-    rows = claims.order_by("pk").annotate(
+    # Only the chosen ids from the list's queryset: its own annotations and joins stay out.
+    chosen = Claim.objects.filter(pk__in=claims.order_by().values("pk"))
+    rows = chosen.order_by("pk").annotate(
         letter_event_id=Subquery(latest.values("pk")[:1]),
         letter_action=Subquery(latest.values("action")[:1]),
     )
