@@ -321,7 +321,12 @@ REAL_DATE = "Enter a real date, for example 14 3 2017."
             str(TOMORROW.year),
             "The date cannot be in the future: enter today’s date or an earlier one.",
         ),
-        ("1", "1", "9999", "The date cannot be in the future: enter today’s date or an earlier one."),
+        (
+            "1",
+            "1",
+            "9999",
+            "The date cannot be in the future: enter today’s date or an earlier one.",
+        ),
         ("31", "2", "2017", REAL_DATE),
         ("29", "2", "2017", REAL_DATE),
         ("14", "13", "2017", REAL_DATE),
