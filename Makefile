@@ -7,7 +7,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # PostgreSQL for the second test pass; CI must have it, a laptop may not.
-TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/redress
+# A database name of its own per run, so runs at the same time never share test databases.
+ifndef TEST_POSTGRES_URL
+TEST_POSTGRES_URL := postgres://postgres@127.0.0.1:5432/redress_$(shell date +%s%N)
+endif
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 XDIST ?= -n 2
 # Browser tests drive Debian's Chromium: Playwright cannot download its own browser here.
