@@ -265,7 +265,7 @@ class RepresentativeForm(RedressForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("on_behalf") == "yes":
             if not (data.get("representative_name") or "").strip():
                 self.add_error("representative_name", "Enter your name.")
@@ -348,7 +348,9 @@ class LossForm(RedressForm):
             raise ValidationError(str(error)) from None
         return str(self.cleaned_data["amount"])
 
-    files = MultipleFileField(
+    # The POST name is `files`; Django moves declared fields off the class, so this does
+    # not replace BaseForm.files at run time.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Upload evidence (optional)",
         help_text="PDF, JPEG or PNG, up to 10 MB each.",
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/*"}),
@@ -382,7 +384,9 @@ class HoursForm(RedressForm):
             raise ValidationError(error.message) from None
         return str(self.cleaned_data["hours"])
 
-    files = MultipleFileField(
+    # The POST name is `files`; Django moves declared fields off the class, so this does
+    # not replace BaseForm.files at run time.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Upload a log of your time (optional)",
         help_text="PDF, JPEG or PNG, up to 10 MB each.",
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/*"}),
@@ -423,7 +427,7 @@ class DistressForm(RedressForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if (
             data.get("affected") == "yes"
             and not data.get("effects")
@@ -460,7 +464,7 @@ class SupportForm(RedressForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if (
             data.get("preferred_format") == Claim.Format.OTHER_LANGUAGE
             and not (data.get("preferred_language") or "").strip()
@@ -489,7 +493,9 @@ class RespondForm(RedressForm):
         },
         widget=forms.Textarea(attrs={"rows": 6}),
     )
-    files = MultipleFileField(
+    # The POST name is `files`; Django moves declared fields off the class, so this does
+    # not replace BaseForm.files at run time.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Upload files (optional)",
         help_text="PDF, JPEG or PNG, up to 10 MB each.",
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/*"}),

@@ -9,6 +9,7 @@ forms, admin actions and tasks call these; nothing else sets a stage.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -989,7 +990,7 @@ def head_of_loss_remove(*, head_id: int, actor: Actor) -> None:
         # Files go once the removal commits: a rollback must not leave rows without files.
         name = evidence.file.name
         evidence.delete()
-        transaction.on_commit(lambda name=name: Evidence.file.field.storage.delete(name))
+        transaction.on_commit(functools.partial(Evidence.file.field.storage.delete, name))
     _record(
         claim,
         action="remove_head",

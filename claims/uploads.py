@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import magic
 from django.core.files.uploadedfile import UploadedFile
@@ -134,7 +134,7 @@ def _check_image(data: bytes, expected_format: str) -> None:
             if image.format != expected_format:
                 raise refused
             # Pillow only warns between 1x and 2x MAX_IMAGE_PIXELS, and would decode it all.
-            if image.width * image.height > Image.MAX_IMAGE_PIXELS:
+            if image.width * image.height > (Image.MAX_IMAGE_PIXELS or 0):
                 raise UploadError(
                     "This image has too many pixels for us to open. Save it at a smaller "
                     "size, such as a phone photo or a scan at 300 dpi, and retry."
@@ -251,7 +251,7 @@ def _check_pdf(data: bytes) -> None:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise UploadError("This PDF is password-protected. Upload a copy without a password.")
-        root = reader.trailer["/Root"]
+        root = cast(DictionaryObject, reader.trailer["/Root"].get_object())
         names = root.get("/Names")
         if any(key in root for key in ("/OpenAction", "/AA", "/AcroForm")) or (
             names is not None and any(k in names for k in ("/JavaScript", "/EmbeddedFiles"))

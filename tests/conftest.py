@@ -52,8 +52,7 @@ def _own_cache_namespace(settings: Any) -> None:
     """Each test counts rate limits and caches from zero, even on a shared Redis or a
     file cache that outlives the run, without clearing another test's keys."""
     settings.CACHES = {
-        name: {**config, "KEY_PREFIX": uuid.uuid4().hex}
-        for name, config in settings.CACHES.items()
+        name: {**config, "KEY_PREFIX": uuid.uuid4().hex} for name, config in settings.CACHES.items()
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
@@ -159,9 +160,10 @@ def bank_details(request: HttpRequest) -> HttpResponse:
             return redirect("claims:my_claim")
     # Never echo what was typed back into the page: a bank form re-shown is blank.
     if form.is_bound:
-        form.data = form.data.copy()
+        blanked = request.POST.copy()
         for name in ("sort_code", "account_number"):
-            form.data[name] = ""
+            blanked[name] = ""
+        form.data = blanked
     return page(request, "claims/bank_details.html", claim=claim, form=form, existing=existing)
 
 
@@ -186,7 +188,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
 
 
 @claimant_required
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A claimant's own file, as a download that no browser will run or render inline."""
     claim: Claim = request.claim  # type: ignore[attr-defined]
     evidence = claim.evidence.filter(pk=pk).first()
@@ -204,7 +206,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @claimant_required
-def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """One of the claimant's own letters, as a PDF download (never shown inline)."""
     claim: Claim = request.claim  # type: ignore[attr-defined]
     letter = claim.letters.filter(pk=pk).first()

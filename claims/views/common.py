@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django_ratelimit.core import is_ratelimited
@@ -17,7 +18,7 @@ from claims.access import claimant_claim_id
 from claims.models import Claim, Stage
 from claims.services import ClaimError
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 # Which form field a service error belongs to, by its code; others go to the summary.
 ERROR_FIELDS = {
@@ -87,7 +88,7 @@ def claimant_required(view: View) -> View:
     """The claim this browser's session was opened for, as `request.claim`."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         claim = current_claim(request)
         if claim is None:
             if request.session.pop("redress_timed_out", False):
@@ -110,7 +111,7 @@ def draft_required(view: View) -> View:
 
     @claimant_required
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.claim.stage != Stage.DRAFT:  # type: ignore[attr-defined]
             return redirect("claims:my_claim")
         return view(request, *args, **kwargs)

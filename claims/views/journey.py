@@ -388,6 +388,7 @@ def check(request: HttpRequest) -> HttpResponse:
                 claim_id=claim.pk,
                 actor=_actor(request),
                 statement_of_truth=form.cleaned_data["statement_of_truth"],
+                ip_address=request.META.get("REMOTE_ADDR"),
             )
         except ClaimError as error:
             form_error(form, error)
