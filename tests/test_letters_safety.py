@@ -143,3 +143,16 @@ def test_a_very_long_description_is_cut_not_printed_for_pages(scheme, people):
 
     assert len(pdf_reader(rendered.pdf).pages) <= 3
     assert "lost lost lost" in pdf_text(rendered.pdf)
+
+
+def test_an_unbroken_name_wraps_inside_the_page(scheme, people):
+    claim = sample_claim_with_offer(scheme=scheme, staff=people)
+    type(claim).objects.filter(pk=claim.pk).update(full_name="A" * 150)
+    claim.refresh_from_db()
+
+    rendered = render(claim, LetterKind.SETTLEMENT_OFFER)
+
+    # About 70 capital As fit across the text column: a longer run has left the page.
+    lines = pdf_reader(rendered.pdf).pages[0].extract_text().splitlines()
+    assert max(len(max(line.split(), key=len, default="")) for line in lines) < 80
+    assert "A" * 150 in pdf_text(rendered.pdf).replace(" ", "")
