@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -187,38 +189,32 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     return page(request, "claims/withdraw.html", claim=claim, form=form)
 
 
-@claimant_required
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """A claimant's own file, as a download that no browser will run or render inline."""
-    claim: Claim = request.claim  # type: ignore[attr-defined]
-    evidence = claim.evidence.filter(pk=pk).first()
-    if evidence is None:
-        raise Http404("No such file on your claim.")
+def _attachment(file: Any, filename: str, content_type: str) -> FileResponse:
+    """A stored file as a download that no browser will run or render inline."""
     response = FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
-@claimant_required
-def letter_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """One of the claimant's own letters, as a PDF download (never shown inline)."""
-    claim: Claim = request.claim  # type: ignore[attr-defined]
-    letter = claim.letters.filter(pk=pk).first()
-    if letter is None:
-        raise Http404("No such letter on your claim.")
-    response = FileResponse(
-        letter.file.open("rb"),
-        as_attachment=True,
-        filename=letter.download_name,
-        content_type="application/pdf",
+        file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     add_never_cache_headers(response)
     return response
+
+
+@claimant_required
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A claimant's own uploaded file."""
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    evidence = claim.evidence.filter(pk=pk).first()
+    if evidence is None:
+        raise Http404("No such file on your claim.")
+    return _attachment(evidence.file, evidence.original_name, evidence.content_type)
+
+
+@claimant_required
+def letter_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """One of the claimant's own letters, as a PDF."""
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    letter = claim.letters.filter(pk=pk).first()
+    if letter is None:
+        raise Http404("No such letter on your claim.")
+    return _attachment(letter.file, letter.download_name, "application/pdf")

@@ -133,9 +133,8 @@ def contact(request: HttpRequest) -> HttpResponse:
     return page(request, "claims/contact.html", form=form, claim=claim, scheme=scheme)
 
 
-def _details_page(
-    request: HttpRequest, form_class: type, page_name: str, template: str, **context: Any
-) -> HttpResponse:
+def _details_page(request: HttpRequest, form_class: type, page_name: str) -> HttpResponse:
+    """A page of the claim form whose answers are fields on the claim itself."""
     claim: Claim = request.claim  # type: ignore[attr-defined]
     fields = services._DETAIL_FIELDS[page_name]
     initial = {f: getattr(claim, f) for f in fields}
@@ -154,27 +153,27 @@ def _details_page(
             form_error(form, error)
         else:
             return _saved(request, claim)
-    return page(request, template, form=form, claim=claim, **context)
-
-
-@draft_required
-@require_http_methods(["GET", "POST"])
-def representative(request: HttpRequest) -> HttpResponse:
-    return _details_page(
-        request, RepresentativeForm, "representative", "claims/representative.html"
+    return page(
+        request, "claims/question.html", form=form, claim=claim, title=PAGE_TITLES[page_name]
     )
 
 
 @draft_required
 @require_http_methods(["GET", "POST"])
+def representative(request: HttpRequest) -> HttpResponse:
+    return _details_page(request, RepresentativeForm, "representative")
+
+
+@draft_required
+@require_http_methods(["GET", "POST"])
 def what_happened(request: HttpRequest) -> HttpResponse:
-    return _details_page(request, WhatHappenedForm, "what-happened", "claims/what_happened.html")
+    return _details_page(request, WhatHappenedForm, "what-happened")
 
 
 @draft_required
 @require_http_methods(["GET", "POST"])
 def support(request: HttpRequest) -> HttpResponse:
-    return _details_page(request, SupportForm, "support", "claims/support.html")
+    return _details_page(request, SupportForm, "support")
 
 
 # --- Heads of loss -------------------------------------------------------------------
