@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from claims.models import NoticeCampaign, RegisterEntry, Scheme
@@ -277,10 +277,29 @@ def notice_chunk_done(*, campaign_id: int, generation: int) -> None:
         return
     campaign.chunks_done += 1
     campaign.updated_at = timezone.now()
+    # The live counts are increments a chunk adds as it goes; one lost (a task killed
+    # between committing a send and recording it) would stay lost. The entries are the
+    # record, so each chunk's end sets the totals from them.
+    campaign.sent, campaign.failed = _counted(campaign)
     if campaign.state == NoticeCampaign.State.RUNNING and not _unsent(campaign).exists():
         campaign.state = NoticeCampaign.State.FINISHED
         campaign.finished_at = campaign.updated_at
-    campaign.save(update_fields=["chunks_done", "updated_at", "state", "finished_at"])
+    campaign.save(
+        update_fields=["chunks_done", "updated_at", "state", "finished_at", "sent", "failed"]
+    )
+
+
+def _counted(campaign: NoticeCampaign) -> tuple[int, int]:
+    """Notices this campaign sent, and entries it gave up on, from the register itself."""
+    entries = RegisterEntry.objects.filter(scheme_id=campaign.scheme_id)
+    counts = entries.aggregate(
+        sent=Count("pk", filter=Q(notice_sent_at__gte=campaign.created_at)),
+        failed=Count(
+            "pk",
+            filter=Q(notice_sent_at__isnull=True, notice_failed_at__gte=campaign.created_at),
+        ),
+    )
+    return counts["sent"], counts["failed"]
 
 
 def notice_chunk_give_up(

@@ -277,3 +277,17 @@ def test_a_chunk_is_retried_up_to_the_email_attempts_not_celerys_default_three(
     drain()
     campaign.refresh_from_db()
     assert (campaign.state, campaign.sent, campaign.failed) == ("finished", 10, 0)
+
+
+def test_a_lost_progress_increment_does_not_leave_the_campaign_totals_wrong(
+    scheme: Any, scheme_admin: Any, register: list[RegisterEntry], drain: Any,
+    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # As if a task were killed between committing its sends and recording them.
+    monkeypatch.setattr(notices, "_record_progress", lambda *args: None)
+    campaign = start(scheme, scheme_admin, django_capture_on_commit_callbacks)
+
+    drain()
+
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.sent, campaign.failed) == ("finished", 10, 0)
