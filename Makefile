@@ -20,10 +20,12 @@ CHROMIUM := /usr/bin/chromium
 # Hebrew and more, Droid Sans Fallback for Chinese, Japanese and Korean.
 LETTER_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-droid-fallback
 
-.PHONY: help install run test test-sqlite test-postgres chromium letter-packages sample-letter lint format bench clean
+.PHONY: help install run run-prod test test-sqlite test-postgres chromium letter-packages sample-letter lint format bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo scheme, start web + Celery worker + beat"
+	@echo "make run-prod  the production topology on this machine: gunicorn, a worker per queue,"
+	@echo "               beat, on the local PostgreSQL and Redis (README: Deployment)"
 	@echo "make test   install test tools and run the whole suite (SQLite, then PostgreSQL)"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  run the benchmarks in bench/"
@@ -49,6 +51,36 @@ run: $(VENV)/.installed-run letter-packages
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py load_demo
 	DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start
+
+# The production topology on one machine (README "Deployment"), against the PostgreSQL and
+# Redis already running here: its own database (created if missing) and Redis database,
+# its own keys under var/prod, JSON logs. Plain HTTP on loopback, so no HTTPS redirect and
+# no Secure cookies; a real deployment sits behind HTTPS and leaves both on.
+PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/redress_prod
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/14
+PROD_VAR_DIR ?= $(CURDIR)/var/prod
+PROD_PORT ?= 8000
+PROD_ENV = DEBUG=false DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) \
+  CELERY_BROKER_URL=$(PROD_REDIS_URL) REDRESS_VAR_DIR=$(PROD_VAR_DIR) \
+  SECRET_KEY="$$(cat $(PROD_VAR_DIR)/secret_key)" \
+  BANK_DETAILS_KEYS="$$(cat $(PROD_VAR_DIR)/bank_details_key)" \
+  ALLOWED_HOSTS=127.0.0.1,localhost SITE_URL=http://127.0.0.1:$(PROD_PORT) PORT=$(PROD_PORT) \
+  SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false SECURE_SSL_REDIRECT=false \
+  STATIC_MANIFEST=true LOG_FORMAT=json \
+  WEB_CONCURRENCY=$${WEB_CONCURRENCY:-3} PATH="$(CURDIR)/$(BIN):$$PATH"
+
+run-prod: $(VENV)/.installed-run letter-packages
+	@mkdir -p $(PROD_VAR_DIR) && chmod 700 $(PROD_VAR_DIR)
+	@test -s $(PROD_VAR_DIR)/secret_key || (umask 077 && $(BIN)/python -c \
+	  "import secrets; print(secrets.token_urlsafe(50))" > $(PROD_VAR_DIR)/secret_key)
+	@test -s $(PROD_VAR_DIR)/bank_details_key || (umask 077 && $(BIN)/python -c \
+	  "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" \
+	  > $(PROD_VAR_DIR)/bank_details_key)
+	$(BIN)/python -m config.create_database $(PROD_DATABASE_URL)
+	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
+	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(PROD_ENV) $(BIN)/python manage.py load_demo --allow-without-debug
+	$(PROD_ENV) $(BIN)/honcho --procfile Procfile.prod start
 
 test: $(VENV)/.installed-test
 	$(MAKE) --no-print-directory test-sqlite
@@ -119,7 +151,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed-test
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@for script in bench/*.py; do grep -q '__main__' $$script || continue; echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) var

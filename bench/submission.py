@@ -5,6 +5,13 @@ bench/submission_site) measured the same way in the same run.
 
 Target (issue 3): submission >= 0.5x the bare view's requests/s, and p99 <= 2x its p99.
 
+What a submission POST does: the middleware (sessions, CSRF, auth, messages, axes), the
+claimant's session read, then `claim_submit` in one transaction (the claim locked and
+read once, its heads of loss checked, the stage, audit event, status update and letter
+request written), then one message to the broker after commit carrying the status
+update, the letter and the flag check (claims.notifications.published_together).
+Flags are found by the worker, not in the request (claims.flags).
+
 Needs PostgreSQL: it creates postgres://postgres@127.0.0.1:5432/redress_bench_sub (or
 BENCH_POSTGRES_URL; the name must contain "bench"), migrates it and drops it at the end;
 with no server it says so and skips. Status updates are queued on Redis at
@@ -657,7 +664,10 @@ def run(args: argparse.Namespace, var_dir: Path, broker: str, redis: Any, key_pr
         + ("" if consistent else "  (MISMATCH)")
     )
     if queued is not None:
-        print(f"  on the broker: {queued} task messages queued (status updates, letters)")
+        print(
+            f"  on the broker: {queued} task messages queued "
+            "(one a submission: its status update, letter and flag check)"
+        )
     for failure in failures:
         print(f"  server log: {failure}")
     errors = base.errors + sub.errors
@@ -707,6 +717,7 @@ def main() -> int:
             # Plain HTTP on loopback: cookies marked Secure would never come back.
             "SESSION_COOKIE_SECURE": "false",
             "CSRF_COOKIE_SECURE": "false",
+            "SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": POSTGRES_URL,
             "REDRESS_VAR_DIR": str(var_dir),
             "MEDIA_ROOT": str(var_dir / "media"),

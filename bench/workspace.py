@@ -15,6 +15,11 @@ figures; not a pass/fail test.
 
     .venv/bin/python bench/workspace.py [--claims 1000000] [--register-rows 1000000]
                                         [--requests 2000] [--concurrency 4] [--workers 2]
+                                        [--keep] [--reuse]
+
+Filling a million claims takes minutes. While you iterate, --keep leaves the filled
+database in place at the end, and --reuse (which implies --keep) runs on a database a
+kept run left for the same --claims: it applies new migrations and skips the fill.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
+from staff_session import signed_in_session_key  # noqa: E402  (bench/ is on the path from here)
+
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/redress_bench_workspace"
 )
@@ -70,6 +77,7 @@ def environment(var_dir: str) -> dict[str, str]:
         "STATIC_MANIFEST": "false",
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
+        "SECURE_SSL_REDIRECT": "false",
         "REDRESS_VAR_DIR": var_dir,
         "BANK_DETAILS_KEYS": os.environ.get("BANK_DETAILS_KEYS", Fernet.generate_key().decode()),
         "CELERY_BROKER_URL": "memory://",
@@ -208,6 +216,43 @@ class Dataset:
     search_reference: str
 
 
+DATASET_TABLE = "bench_workspace_dataset"
+
+
+def remember(data: Dataset, claims: int) -> None:
+    """Note what fill() made, so a later --reuse run finds it again."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {DATASET_TABLE} (claims integer, scheme_id bigint, "
+            "caseworker_id integer, page_claim_id bigint, search_reference text)"
+        )
+        cursor.execute(
+            f"INSERT INTO {DATASET_TABLE} VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
+            [claims, data.scheme_id, data.caseworker.pk, data.page_claim_id,
+             data.search_reference],
+        )  # fmt: skip
+
+
+def recall(url: str, claims: int) -> Dataset | None:
+    """The dataset a kept run left in the database at `url` for `claims` claims, if any."""
+    import psycopg
+    from django.contrib.auth.models import User
+
+    try:
+        with psycopg.connect(url, connect_timeout=3) as connection:
+            row = connection.execute(
+                f"SELECT claims, scheme_id, caseworker_id, page_claim_id, search_reference "  # noqa: S608
+                f"FROM {DATASET_TABLE}"
+            ).fetchone()
+    except psycopg.Error:
+        return None
+    if row is None or row[0] != claims:
+        return None
+    return Dataset(row[1], User.objects.get(pk=row[2]), row[3], row[4])
+
+
 def fill(claims: int) -> Dataset:
     """A scheme, staff, `claims` claims with a head of loss each (COPY), 1% flagged, and
     one claim made through the real services with a full history for the claim page."""
@@ -319,10 +364,13 @@ def fill(claims: int) -> Dataset:
         )  # fmt: skip
     print(f"  filled {claims:,} claims, {claims:,} heads of loss and {claims // 100:,} flags "
           f"by COPY in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    # What autovacuum does to a table after a million inserts (it is off on some
+    # servers): statistics for the planner and the visibility map that lets counts
+    # read an index alone.
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"  ANALYZE in {time.perf_counter() - started:.1f} s")
+        cursor.execute("VACUUM (ANALYZE)")
+    print(f"  VACUUM (ANALYZE) in {time.perf_counter() - started:.1f} s")
 
     # The claim page's claim: a real history through the services, and a busy one.
     staff = ClaimStaff(caseworker=caseworker, senior=senior, finance=finance)
@@ -350,26 +398,9 @@ def fill(claims: int) -> Dataset:
 
 
 def session_cookie(user: Any) -> str:
-    """A signed-in session with the second factor passed, as after allauth's TOTP stage."""
-    from allauth.mfa.models import Authenticator
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
-    authenticator = Authenticator.objects.create(
-        user=user, type=Authenticator.Type.TOTP, data={"secret": "bench"}
-    )
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session["account_authentication_methods"] = [
-        {"method": "password", "at": time.time(), "username": user.username},
-        {"method": "mfa", "at": time.time(), "id": authenticator.pk, "type": "totp"},
-    ]
-    session["account_authentication_methods_user"] = str(user.pk)
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return f"{settings.SESSION_COOKIE_NAME}={signed_in_session_key(user)}"
 
 
 # --- Load ----------------------------------------------------------------------------
@@ -565,7 +596,9 @@ def import_bench(rows: int, scheme_id: int, env: dict[str, str], tmp: Path) -> N
 
     from claims import roles
 
-    admin = User.objects.create_user("schemeadmin", "sa@bench.test", "x" * 20, is_staff=True)
+    admin, _ = User.objects.get_or_create(
+        username="schemeadmin", defaults={"email": "sa@bench.test", "is_staff": True}
+    )
     admin.groups.add(Group.objects.get(name=roles.SCHEME_ADMINISTRATOR))
     path = tmp / "register.csv"
     started = time.perf_counter()
@@ -598,8 +631,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--max-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the filled database in place at the end"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="run on a database a --keep run filled (implies --keep)",
+    )
     parser.add_argument("--import-child", nargs=3, metavar=("CSV", "SCHEME", "USER"))
     args = parser.parse_args()
+    args.keep = args.keep or args.reuse
     if args.import_child:
         path, scheme_id, username = args.import_child
         import_child(path, int(scheme_id), username)
@@ -611,21 +653,28 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="redress-bench-workspace-"))
     env = environment(str(tmp / "var"))
     os.environ.update(env)
-    recreate_database(POSTGRES_URL, create=True)
-    try:
-        import django
+    import django
 
-        django.setup()
+    django.setup()
+    data = recall(POSTGRES_URL, args.claims) if args.reuse else None
+    if data is None:
+        recreate_database(POSTGRES_URL, create=True)
+    try:
         from django.core.management import call_command
         from django.db import connection
 
         print(f"== Caseworker workspace bench on {database_name(POSTGRES_URL)} "
               f"({os.cpu_count()} cores, gunicorn {args.workers} sync workers, "
-              f"{args.concurrency} clients)")  # fmt: skip
+              f"{args.concurrency} clients; load average "
+              f"{' '.join(f'{n:.2f}' for n in os.getloadavg())})")  # fmt: skip
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
         print(f"  migrated in {time.perf_counter() - started:.1f} s")
-        data = fill(args.claims)
+        if data is None:
+            data = fill(args.claims)
+            remember(data, args.claims)
+        else:
+            print(f"  reusing the {args.claims:,} claims a kept run left")
         cookie = session_cookie(data.caseworker)
         connection.close()
 
@@ -649,11 +698,16 @@ def main() -> None:
             print(f"  {result.name:<28} {result.rate:>8.0f} {result.p50 * 1000:>8.1f} "
                   f"{result.p99 * 1000:>8.1f} {result.rate / bare.rate:>13.2f} "
                   f"{result.p99 / bare.p99:>11.2f}  {result.errors}")  # fmt: skip
-        print("  targets: >= 0.50x the bare view's requests/s, p99 <= 3.00x its p99\n")
+        print("  targets: >= 0.50x the bare view's requests/s, p99 <= 3.00x its p99")
+        print(f"  load average after the pages: "
+              f"{' '.join(f'{n:.2f}' for n in os.getloadavg())}\n")  # fmt: skip
 
         if args.register_rows:
-            from claims.models import Scheme
+            from claims.models import RegisterEntry, Scheme
 
+            # A kept database may hold a previous run's import.
+            RegisterEntry.objects.filter(scheme__slug="bench-import")._raw_delete("default")
+            Scheme.objects.filter(slug="bench-import").delete()
             import_scheme = Scheme.objects.create(
                 **{
                     f.name: getattr(Scheme.objects.get(pk=data.scheme_id), f.name)
@@ -670,9 +724,12 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-        recreate_database(POSTGRES_URL, create=False)
         shutil.rmtree(tmp, ignore_errors=True)
-        print(f"  dropped {database_name(POSTGRES_URL)}")
+        if args.keep:
+            print(f"  kept {database_name(POSTGRES_URL)} (a run without --keep drops it)")
+        else:
+            recreate_database(POSTGRES_URL, create=False)
+            print(f"  dropped {database_name(POSTGRES_URL)}")
 
 
 if __name__ == "__main__":

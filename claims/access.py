@@ -52,11 +52,11 @@ def access_link_issue(*, claim: Claim, purpose: str) -> str:
     return token
 
 
-def access_link_peek(token: str) -> AccessLink:
-    """The link a token names, if it could still be used; uses nothing."""
+def access_link_peek(token: str, *, token_hash: str | None = None) -> AccessLink:
+    """The link a token (or its hash) names, if it could still be used; uses nothing."""
     link = (
         AccessLink.objects.select_related("claim")
-        .filter(token_hash=AccessLink.hash_token(token or ""))
+        .filter(token_hash=token_hash or AccessLink.hash_token(token or ""))
         .first()
     )
     _check_usable(link)
@@ -65,11 +65,11 @@ def access_link_peek(token: str) -> AccessLink:
 
 
 @transaction.atomic
-def access_link_redeem(token: str) -> AccessLink:
+def access_link_redeem(token: str, *, token_hash: str | None = None) -> AccessLink:
     link = (
         AccessLink.objects.select_for_update()
         .select_related("claim")
-        .filter(token_hash=AccessLink.hash_token(token or ""))
+        .filter(token_hash=token_hash or AccessLink.hash_token(token or ""))
         .first()
     )
     _check_usable(link)

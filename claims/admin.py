@@ -16,7 +16,11 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import Truncator
 
-from claims import letters_admin  # noqa: F401  (registers letters, batches and requests)
+from claims import (
+    letters_admin,  # noqa: F401  (registers letters, batches and requests)
+    payments_admin,  # noqa: F401  (registers payment batches)
+)
+from claims.admin_mixins import NoWritesMixin
 from claims.models import (
     AuditEvent,
     Claim,
@@ -75,36 +79,18 @@ class ReferenceSearchAdmin(LooseSearchAdmin):
         return Q(**{self.reference_lookup: reference})
 
 
-class ReadOnlyAdmin(ReferenceSearchAdmin):
+class ReadOnlyAdmin(NoWritesMixin, ReferenceSearchAdmin):
     """A record that only `claims.services` writes: nobody adds, changes or deletes it
     here, superusers included."""
 
     actions = None
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
     select_related: tuple[str, ...] = ()
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field for field in self.fields or () if isinstance(field, str)]
@@ -134,8 +120,35 @@ class DistressBandInline(admin.TabularInline):
     fields = ["position", "name", "description", "lower", "upper"]
 
 
+class SchemeForm(forms.ModelForm):
+    pro_rata_categories = forms.MultipleChoiceField(
+        choices=HeadOfLoss.Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Pro-rata categories",
+        help_text="The heads of loss whose awards share the pool (claims.prorata).",
+    )
+
+    class Meta:
+        model = Scheme
+        # The admin adds the rest of its fieldsets' fields.
+        fields = ["fund_amount", "pro_rata", "pro_rata_categories", "pro_rata_pool"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("pro_rata") and not data.get("pro_rata_categories"):
+            self.add_error("pro_rata_categories", "Choose the categories that share the pool.")
+        if data.get("pro_rata") and not data.get("pro_rata_pool"):
+            self.add_error("pro_rata_pool", "Give the pool the categories share.")
+        pool, fund = data.get("pro_rata_pool"), data.get("fund_amount")
+        if pool is not None and fund is not None and pool > fund:
+            self.add_error("pro_rata_pool", "The pool cannot be more than the fund.")
+        return data
+
+
 @admin.register(Scheme)
 class SchemeAdmin(admin.ModelAdmin):
+    form = SchemeForm
     list_display = ["name", "organisation", "claims_open", "claims_close", "fund"]
     search_fields = ["name", "organisation", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -155,6 +168,8 @@ class SchemeAdmin(admin.ModelAdmin):
         ("Fund and contact", {"fields": ["fund_amount", "contact_phone", "contact_email",
                                          "created_at"]}),
         ("Letters", {"fields": ["letter_logo", "letter_return_address"]}),
+        ("Privacy", {"fields": ["retention_years"]}),
+        ("Pro-rata mode", {"fields": ["pro_rata", "pro_rata_categories", "pro_rata_pool"]}),
     ]  # fmt: skip
 
     @admin.display(description="Fund", ordering="fund_amount")
@@ -351,3 +366,6 @@ class StatusUpdateAdmin(OutboxAdminMixin, ReadOnlyAdmin):
         "created_at",
         "sent_at",
     ]
+
+
+from claims import access_audit_admin  # noqa: E402, F401  (registers the staff access log)

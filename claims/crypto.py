@@ -42,6 +42,17 @@ def decrypt(token: bytes | memoryview) -> str:
         ) from None
 
 
+def rotate(token: bytes | memoryview) -> bytes:
+    """The same value encrypted under the newest key (the first of BANK_DETAILS_KEYS)."""
+    try:
+        return fernet().rotate(bytes(token))
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "A stored bank detail cannot be decrypted with BANK_DETAILS_KEYS: keep the old key "
+            "in the list (after the new one) until the rotation has finished."
+        ) from None
+
+
 @register()
 def check_bank_details_keys(app_configs: object, **kwargs: object) -> list[Error]:
     keys = settings.BANK_DETAILS_KEYS

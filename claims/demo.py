@@ -20,7 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims import services
+from claims.flags import claim_flags_check
 from claims.models import (
+    BankDetails,
     Claim,
     DistressBand,
     HeadOfLoss,
@@ -346,6 +348,8 @@ def take_step(claim: Claim, step: str, staff: ClaimStaff) -> None:
     far_future = timezone.localdate() + dt.timedelta(days=400)
     if step == "submit":
         services.claim_submit(claim_id=pk, actor=Actor.claimant(pk), statement_of_truth=True)
+        # What the worker does a moment after a submission: a caseworker sees the flags.
+        claim_flags_check(claim_id=pk)
     elif step in {"triage_start", "triage_accept"}:
         services.claim_transition(claim_id=pk, transition=step, actor=cw)
     elif step == "triage_reject":
@@ -369,7 +373,26 @@ def take_step(claim: Claim, step: str, staff: ClaimStaff) -> None:
         services.offer_expire(claim_id=pk, actor=Actor.system(), today=far_future)
     elif step == "review_start":
         services.claim_transition(claim_id=pk, transition=step, actor=senior)
-    elif step in {"payment_queue", "payment_confirm", "close"}:
+    elif step == "payment_queue":
+        from claims import payments
+
+        if not BankDetails.objects.filter(claim_id=pk).exists():
+            services.bank_details_set(
+                claim_id=pk,
+                actor=Actor.claimant(pk),
+                account_name=claim.full_name,
+                sort_code="309457",
+                account_number=f"{10_000_000 + pk % 90_000_000:08d}",
+            )
+        payments.payment_batch_build(
+            scheme_id=claim.scheme_id, actor=Actor.staff(staff.finance), claim_ids=[pk]
+        )
+    elif step == "payment_confirm":
+        from claims import payments
+
+        payment = claim.payments.get(state="pending")
+        payments.payment_mark_paid(payment_id=payment.pk, actor=Actor.staff(staff.finance))
+    elif step == "close":
         services.claim_transition(claim_id=pk, transition=step, actor=Actor.staff(staff.finance))
     elif step == "withdraw":
         services.claim_withdraw(claim_id=pk, actor=Actor.claimant(pk), reason="Changed my mind")

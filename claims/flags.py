@@ -1,10 +1,17 @@
 """Flags: what a caseworker should look at twice, found when a claim is submitted.
 
-`claim_flags_compute` runs inside `services.claim_submit`'s transaction. Each flag
-says why in words a caseworker can check; none decides anything. Shared details
-are found through `ClaimMatchKey` digests (an index look-up, whatever the number
-of claims), and a shared detail flags both claims, so whoever holds the earlier
-one sees it too.
+`claim_flags_check` finds a claim's flags just after its submission commits, out of the
+claimant's request: `services.claim_submit` queues it (the `claim_flags_check` task) and
+leaves `Claim.flags_checked_at` empty until it has run. If that task is lost (a broker
+outage at commit, a worker killed mid-check), `claim_flags_sweep`, on beat every
+minute, checks every claim submitted and still unchecked, so none is missed; a check
+run twice finds the claim checked and does nothing. Each check judges the claim as of
+its submission, so a late check finds what an immediate one would have found.
+
+Each flag says why in words a caseworker can check; none decides anything. Shared
+details are found through `ClaimMatchKey` digests (an index look-up, whatever the number
+of claims), and a shared detail flags both claims, so whoever holds the earlier one
+sees it too.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ import re
 import statistics
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from claims.models import (
@@ -38,6 +47,9 @@ TYPICAL_SAMPLE = 200
 TYPICAL_MINIMUM = 20
 # A detail shared with more claims than this is flagged against the first few only.
 MAX_RELATED = 5
+# The sweep leaves a claim this long to its own task before checking it itself.
+SWEEP_AFTER = dt.timedelta(seconds=30)
+FLAGS_TASK = "claims.tasks.claim_flags_check"
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -94,9 +106,42 @@ def match_keys(claim: Claim) -> dict[str, str]:
     return digests
 
 
+@transaction.atomic
+def claim_flags_check(*, claim_id: int) -> list[ClaimFlag] | None:
+    """Find a submitted claim's flags and mark it checked. None, changing nothing, for a
+    claim already checked, not submitted or gone."""
+    claim = (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related("scheme")
+        .filter(pk=claim_id)
+        .first()
+    )
+    if claim is None or claim.submitted_at is None or claim.flags_checked_at is not None:
+        return None
+    flags = claim_flags_compute(claim)
+    claim.flags_checked_at = timezone.now()
+    # Not the claim's version: finding flags changes nothing a caseworker's form shows.
+    claim.save(update_fields=["flags_checked_at"])
+    return flags
+
+
+def claim_flags_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Check each claim submitted more than SWEEP_AFTER ago whose flags were never found
+    (its task lost to a broker outage or a worker crash). Returns how many it checked."""
+    cutoff = (now or timezone.now()) - SWEEP_AFTER
+    unchecked = list(
+        Claim.objects.filter(
+            submitted_at__isnull=False, flags_checked_at__isnull=True, submitted_at__lt=cutoff
+        )
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(claim_flags_check(claim_id=pk) is not None for pk in unchecked)
+
+
 def claim_flags_compute(claim: Claim) -> list[ClaimFlag]:
-    """Flag a claim being submitted (called by services.claim_submit, inside its
-    transaction, with the claim locked). Returns the flags on this claim."""
+    """Flag a submitted claim (called by claim_flags_check, inside its transaction, with
+    the claim locked). Returns the flags on this claim."""
     flags: list[ClaimFlag] = []
     reciprocal: list[ClaimFlag] = []
 
@@ -119,7 +164,9 @@ def claim_flags_compute(claim: Claim) -> list[ClaimFlag]:
         since = claim.submitted_at - NETWORK_WINDOW
         same_network = list(
             Claim.objects.filter(
-                submitted_ip=claim.submitted_ip, submitted_at__gte=since
+                submitted_ip=claim.submitted_ip,
+                submitted_at__gte=since,
+                submitted_at__lte=claim.submitted_at,
             ).values_list("pk", flat=True)[:1000]
         )
         if len(same_network) >= NETWORK_LIMIT:
@@ -196,7 +243,7 @@ def _high_amount_reason(claim: Claim) -> str:
         "total"
     ] or Decimal("0")
     recent = list(
-        Claim.objects.filter(scheme_id=claim.scheme_id, submitted_at__isnull=False)
+        Claim.objects.filter(scheme_id=claim.scheme_id, submitted_at__lte=claim.submitted_at)
         .exclude(pk=claim.pk)
         .order_by("-submitted_at")
         .values_list("pk", flat=True)[:TYPICAL_SAMPLE]

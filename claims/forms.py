@@ -561,3 +561,79 @@ class WithdrawForm(RedressForm):
         error_messages=_max_length("Your reason", TEXT_MAX),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class OfferAnswerForm(RedressForm):
+    """Accept or dispute each item of an offer; a disputed item needs a reason. One
+    pair of fields per item: `item_<id>` (accept or dispute) and `reason_<id>`."""
+
+    ACCEPT, DISPUTE = "accept", "dispute"
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        required=False,
+        label="I accept the items I have chosen to accept in full and final settlement of them.",
+    )
+
+    def __init__(self, *args: Any, items: list[Any], **kwargs: Any) -> None:
+        self.items = items
+        super().__init__(*args, **kwargs)
+        from claims.money import format_money
+
+        for item in items:
+            label = item.get_category_display()
+            choose = f"Choose whether you accept or dispute the amount for {label.lower()}."
+            self.fields[f"item_{item.pk}"] = forms.ChoiceField(
+                label=f"{label}: we offer {format_money(item.amount_offered)}",
+                choices=[
+                    (self.ACCEPT, f"Accept {format_money(item.amount_offered)} for this"),
+                    (self.DISPUTE, "Dispute this amount"),
+                ],
+                widget=forms.RadioSelect,
+                error_messages={"required": choose, "invalid_choice": choose},
+            )
+            self.fields[f"reason_{item.pk}"] = forms.CharField(
+                label=f"If you dispute the amount for {label.lower()}, tell us why",
+                required=False,
+                max_length=TEXT_MAX,
+                error_messages={
+                    **_max_length("Your reason", TEXT_MAX),
+                    "null_characters_not_allowed": NUL_MESSAGE,
+                },
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+        # The confirmation reads after the items.
+        self.order_fields([name for name in self.fields if name != "confirm"] + ["confirm"])
+
+    def item_rows(self) -> list[tuple[Any, Any, Any]]:
+        return [(item, self[f"item_{item.pk}"], self[f"reason_{item.pk}"]) for item in self.items]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        accepting = False
+        for item in self.items:
+            choice = data.get(f"item_{item.pk}")
+            reason = (data.get(f"reason_{item.pk}") or "").strip()
+            if choice == self.DISPUTE and not reason and f"reason_{item.pk}" not in self.errors:
+                self.add_error(
+                    f"reason_{item.pk}",
+                    f"Tell us why you dispute the amount for "
+                    f"{item.get_category_display().lower()}.",
+                )
+            accepting = accepting or choice == self.ACCEPT
+        if accepting and not data.get("confirm"):
+            self.add_error(
+                "confirm",
+                "Confirm that you accept the items you chose in full and final settlement.",
+            )
+        return data
+
+
+class RevisedOfferForm(RedressForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        label="I accept this revised offer in full and final settlement of the items I disputed.",
+        error_messages=_required(
+            "Confirm that you accept the revised offer in full and final settlement."
+        ),
+    )

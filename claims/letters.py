@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -80,6 +80,9 @@ AUTOMATIC_LETTERS: dict[str, LetterKind] = {
     "triage_reject": LetterKind.DECISION,
     "review_revise": LetterKind.REVIEW_OUTCOME,
     "review_uphold": LetterKind.REVIEW_OUTCOME,
+    # The review of a disputed part (claims.reviews): the claim's stage does not move.
+    "part_review_revise": LetterKind.REVIEW_OUTCOME,
+    "part_review_uphold": LetterKind.REVIEW_OUTCOME,
     "payment_confirm": LetterKind.PAYMENT_CONFIRMATION,
 }
 
@@ -248,6 +251,11 @@ def letter_context(
         context["due"] = dt.date.fromisoformat(due) if due else claim.information_due
         if context["due"] is None:
             raise LetterError(f"{claim.reference} has no date to answer by.")
+    elif kind == LetterKind.REVIEW_OUTCOME and event is not None and event.action in PART_REVIEW:
+        _part_review_context(claim, event, context)
+        if event.action == "part_review_revise":
+            offer = _offer_for(claim, event)
+            context["offer"] = offer_figures(offer)
     elif kind in {LetterKind.SETTLEMENT_OFFER, LetterKind.REVIEW_OUTCOME}:
         upheld = kind == LetterKind.REVIEW_OUTCOME and (
             event is not None and event.action == "review_uphold"
@@ -275,21 +283,67 @@ def letter_context(
         context["review_by"] = add_working_days(today, REVIEW_REQUEST_WORKING_DAYS)
         context["review_working_days"] = REVIEW_REQUEST_WORKING_DAYS
     elif kind == LetterKind.PAYMENT_CONFIRMATION:
-        offer = _offer_for(claim, None)
-        accepted = claim.events.filter(action="offer_accept").order_by("-created_at", "-id").first()
+        from claims.partial import accepted_amount, accepted_offer
+
+        # What was paid: the accepted items of the accepted offer (claims.partial).
+        paid_offer = accepted_offer(claim)
+        offer = paid_offer or _offer_for(claim, None)
+        accepted = (
+            claim.events.filter(action__in=ACCEPTING_ACTIONS).order_by("-created_at", "-id").first()
+        )
         bank = BankDetails.objects.filter(claim=claim).first()
         paid_at = event.created_at if event is not None else timezone.now()
+        # What was paid (claims.payments.payable_amount, kept on the payment row).
+        payment = claim.payments.filter(state="paid").order_by("-decided_at", "-id").first()
         context.update(
-            amount=format_money(offer.total),
+            amount=format_money(
+                payment.amount
+                if payment
+                else accepted_amount(paid_offer)
+                if paid_offer
+                else offer.total
+            ),
             paid_on=timezone.localdate(paid_at),
             accepted_on=timezone.localdate(accepted.created_at) if accepted else None,
             # As everywhere, only the last four digits of the account number.
-            account=bank.account_number_last4 if bank else "",
+            account=payment.account_last4 if payment else bank.account_number_last4 if bank else "",
             account_name=bank.account_name if bank else "",
         )
     else:
         raise LetterError(f"There is no letter called {kind!r}.")
     return context, offer
+
+
+PART_REVIEW = frozenset({"part_review_revise", "part_review_uphold"})
+ACCEPTING_ACTIONS = ("offer_accept", "offer_accept_part", "revised_offer_accept")
+
+
+def _part_review_context(claim: Claim, event: AuditEvent, context: dict[str, Any]) -> None:
+    """The outcome of a review of the items a claimant disputed: which they were, what
+    we offered for them, and the part they accepted, which is paid either way."""
+    from claims.models import ItemResponse, Review
+    from claims.partial import accepted_amount
+
+    review_id = (event.data or {}).get("review") or 0
+    review = Review.objects.filter(pk=review_id, claim=claim).select_related("offer").first()
+    if review is None:
+        raise LetterError(f"{claim.reference}: the review this letter is about is missing.")
+    disputed = list(review.offer.items.filter(response=ItemResponse.DISPUTED).order_by("id"))
+    context.update(
+        part=True,
+        upheld=event.action == "part_review_uphold",
+        reason=_cut(event.reason, TEXT_LIMIT),
+        disputed=[
+            {
+                "label": item.get_category_display(),
+                "offered": format_money(item.amount_offered),
+                "why": _cut(item.dispute_reason, QUOTE_LIMIT),
+            }
+            for item in disputed
+        ],
+        previous_total=format_money(sum((i.amount_offered for i in disputed), Decimal("0.00"))),
+        accepted_total=format_money(accepted_amount(review.offer)),
+    )
 
 
 def letter_title_for(event: AuditEvent | None) -> str:
@@ -547,25 +601,9 @@ def retry_seconds() -> float:
 def letter_requests_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
     """Queue again each pending letter request that is overdue: its message was lost to a
     broker outage or a worker crash. Returns how many were queued."""
-    from claims.notifications import publish
+    from claims.notifications import requeue_overdue
 
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
-    with transaction.atomic():
-        overdue = (
-            LetterRequest.objects.select_for_update(skip_locked=True)
-            .filter(state=LetterRequest.State.PENDING)
-            .filter(
-                Q(next_attempt_at__lt=cutoff)
-                | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
-            )
-            .order_by("created_at")
-        )
-        ids = list(overdue.values_list("pk", flat=True)[:limit])
-        LetterRequest.objects.filter(pk__in=ids).update(next_attempt_at=now)
-    if ids:
-        log.warning("Letter sweep: queueing %s request(s) again", len(ids))
-    return sum(publish(LETTER_TASK, pk) for pk in ids)
+    return requeue_overdue(LetterRequest, LETTER_TASK, now=now or timezone.now(), limit=limit)
 
 
 def claimant_letters(claim: Claim) -> list[Letter]:

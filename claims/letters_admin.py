@@ -19,6 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
 from claims import letters
+from claims.admin_mixins import NoWritesMixin
 from claims.models import Claim, Letter, LetterBatch, LetterRequest
 
 if TYPE_CHECKING:
@@ -70,17 +71,8 @@ def generate_letters(
     return HttpResponseRedirect(reverse("admin:claims_letterbatch_change", args=[batch.pk]))
 
 
-class ReadOnlyLetterAdmin(admin.ModelAdmin):
+class ReadOnlyLetterAdmin(NoWritesMixin, admin.ModelAdmin):
     actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Letter)
@@ -134,7 +126,7 @@ class LetterAdmin(ReadOnlyLetterAdmin):
             content_type="application/pdf",
         )
         response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
         add_never_cache_headers(response)
         return response
 

@@ -274,6 +274,15 @@ TRANSITIONS: dict[str, Transition] = {
             update="in_assessment",
         ),
         _t("offer_accept", [S.OFFER_MADE], S.ACCEPTED, A.CLAIMANT, update="accepted"),
+        # Some items accepted, the rest disputed: see "Partial acceptance" below.
+        _t(
+            "offer_accept_part",
+            [S.OFFER_MADE],
+            S.ACCEPTED,
+            A.CLAIMANT,
+            update="accepted_in_part",
+        ),
+        _t("revised_offer_accept", [S.PAID], S.ACCEPTED, A.CLAIMANT, update="accepted"),
         _t(
             "offer_decline",
             [S.OFFER_MADE],
@@ -419,6 +428,13 @@ class Scheme(models.Model):
     first_reminder_working_days = models.PositiveSmallIntegerField(default=10)
     second_reminder_working_days = models.PositiveSmallIntegerField(default=17)
     accept_by_working_days = models.PositiveSmallIntegerField(default=20)
+    # Privacy (claims.privacy): personal data and files of a closed claim are erased
+    # this many years after it closed; figures, stages and dates are kept.
+    retention_years = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1)],
+        help_text="Years after a claim closes before its personal data and files are erased.",
+    )
     fund_amount = models.DecimalField(max_digits=14, decimal_places=2)
     contact_phone = models.CharField(max_length=40, blank=True)
     contact_email = models.EmailField(blank=True)
@@ -432,6 +448,22 @@ class Scheme(models.Model):
     )
     letter_return_address = models.TextField(
         blank=True, help_text="Printed on letters above the claimant's address, one line each."
+    )
+    # Pro-rata mode (claims.prorata): capped categories share a fixed pool.
+    pro_rata = models.BooleanField(
+        default=False,
+        help_text="Share a fixed pool between every claim's capped categories when the "
+        "amounts allowed in them add up to more than the pool.",
+    )
+    pro_rata_categories = models.JSONField(
+        default=list, blank=True, help_text="The heads of loss whose awards share the pool."
+    )
+    pro_rata_pool = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="The part of the fund the capped categories may cost in all.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -570,6 +602,12 @@ class Claim(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Where the claim was submitted from: many claims from one address is a fraud flag.
     submitted_ip = models.GenericIPAddressField(null=True, blank=True)
+    # Set when claims.privacy erased its personal data (retention, or a draft erased):
+    # what stays is figures, stages and dates.
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)
+    # When claims.flags last looked at this claim: flags are found just after the
+    # submission commits, by a task and a sweep that picks up any claim still unchecked.
+    flags_checked_at = models.DateTimeField(null=True, blank=True)
     information_due = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -585,6 +623,8 @@ class Claim(models.Model):
             ("add_note", "Add internal notes"),
             ("view_payment_details", "See payment details"),
             ("manage_payments", "Build payment batches and mark paid or failed"),
+            ("export_personal_data", "Export a claimant's data (subject access)"),
+            ("erase_personal_data", "Erase the personal data of claims never submitted"),
         ]
         indexes = [
             models.Index(fields=["scheme", "stage"], name="claim_scheme_stage"),
@@ -595,6 +635,12 @@ class Claim(models.Model):
             models.Index(fields=["scheme", "submitted_at"], name="claim_scheme_submitted"),
             models.Index(fields=["postcode"], name="claim_postcode"),
             models.Index(Upper("email"), name="claim_email_upper"),
+            # The flag sweep's look-up: only claims submitted and not yet checked.
+            models.Index(
+                fields=["submitted_at"],
+                condition=Q(submitted_at__isnull=False, flags_checked_at__isnull=True),
+                name="claim_flags_unchecked",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="claim_stage_valid"),
@@ -723,6 +769,11 @@ class Offer(models.Model):
         return f"{self.claim.reference} offer v{self.version}: {format_money(self.total)}"
 
 
+class ItemResponse(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    DISPUTED = "disputed", "Disputed"
+
+
 class OfferItem(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="items")
     head_of_loss = models.ForeignKey(HeadOfLoss, on_delete=models.PROTECT, related_name="+")
@@ -734,12 +785,117 @@ class OfferItem(models.Model):
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The claimant's answer, item by item (claims.partial): blank until they answer.
+    response = models.CharField(max_length=10, choices=ItemResponse.choices, blank=True)
+    dispute_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["offer", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {format_money(self.amount_offered)}"
+
+
+# --- Partial acceptance and reviews of the disputed part ----------------------------
+#
+# A claimant may accept some items (heads of loss) of an offer and dispute the others.
+# The claim's stage follows the money: `offer_accept_part` moves it OFFER_MADE ->
+# ACCEPTED, so the accepted part goes to payment exactly as a full acceptance does. The
+# disputed part is not a stage of the claim but a `Review` beside it, with its own small
+# table (`REVIEW_MOVES`, pure data like `TRANSITIONS`): a senior caseworker who did not
+# assess the offer either upholds it (OPEN -> UPHELD) or makes a revised offer for the
+# disputed items only (OPEN -> REVISED), a new `Offer` version. The claimant accepts that
+# (REVISED -> ACCEPTED) once the first part is paid: the claim then moves PAID ->
+# ACCEPTED (`revised_offer_accept`) and the extra amount is paid as a payment of its own.
+# So a claim is only ever in one payment at a time, each accepted offer is paid once,
+# and what is paid is the sum of the accepted items of the accepted offer
+# (`claims.partial.accepted_amount`). Accepting every item is `offer_accept`; disputing
+# every item is `offer_decline`, whose review is the claim's REVIEW stage as before.
+
+
+class ReviewState(models.TextChoices):
+    OPEN = "open", "Waiting for a senior caseworker"
+    UPHELD = "upheld", "Decision upheld"
+    REVISED = "revised", "Revised offer made"
+    ACCEPTED = "accepted", "Revised offer accepted"
+
+
+@dataclass(frozen=True)
+class ReviewMove:
+    """One legal move of a review of a disputed part, as `Transition` is for claims."""
+
+    name: str
+    sources: frozenset[ReviewState]
+    target: ReviewState
+    actor: ActorKind
+    permission: str | None
+    reason_required: bool
+    update: str
+
+
+REVIEW_MOVES: dict[str, ReviewMove] = {
+    move.name: move
+    for move in [
+        ReviewMove(
+            "part_review_uphold",
+            frozenset({ReviewState.OPEN}),
+            ReviewState.UPHELD,
+            ActorKind.STAFF,
+            "claims.decide_review",
+            True,
+            "review_outcome",
+        ),
+        ReviewMove(
+            "part_review_revise",
+            frozenset({ReviewState.OPEN}),
+            ReviewState.REVISED,
+            ActorKind.STAFF,
+            "claims.decide_review",
+            True,
+            "review_outcome",
+        ),
+        ReviewMove(
+            "revised_offer_accept",
+            frozenset({ReviewState.REVISED}),
+            ReviewState.ACCEPTED,
+            ActorKind.CLAIMANT,
+            None,
+            False,
+            "accepted",
+        ),
+    ]
+}
+
+
+class Review(models.Model):
+    """The review of the items a claimant disputed while accepting the rest of an offer."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="part_reviews")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="part_reviews")
+    state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="The reviewer's reasons, sent to the claimant.")
+    revised_offer = models.OneToOneField(
+        Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="revises"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # One review per offer: answering an offer twice cannot open two.
+            models.UniqueConstraint(fields=["offer"], name="review_one_per_offer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.claim.reference} offer v{self.offer.version} ({self.state})"
+
+    def disputed_items(self) -> models.QuerySet[OfferItem]:
+        return self.offer.items.filter(response=ItemResponse.DISPUTED)
 
 
 # --- The record: audit, notes, status updates --------------------------------
@@ -786,6 +942,17 @@ class BankDetails(models.Model):
     account_number_last4 = models.CharField(max_length=4)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # The address the claimant had when they first gave these details: a change is
+    # told there too, in case the claim's address was changed by someone else.
+    email_when_given = models.EmailField(blank=True)
+    # Changed details are the classic payment-diversion fraud: no payment is made to
+    # them until a caseworker has confirmed the change with the claimant.
+    on_hold = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "bank details"
@@ -961,6 +1128,9 @@ class StatusUpdate(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # Makes a reminder or warning once however often the clock runs, e.g. "reminder:41:2".
     dedupe_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    # Sent here instead of the claim's address (e.g. a bank details change told to the
+    # address the claimant had before); blank: the claim's address.
+    recipient = models.EmailField(blank=True)
 
     class Meta:
         ordering = ["claim", "created_at", "id"]
@@ -1160,3 +1330,109 @@ class LetterRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.claim_id} ({self.state})"
+
+
+# --- Payments -------------------------------------------------------------------
+
+
+class PaymentBatch(models.Model):
+    """Payments a finance officer sends to the bank in one file (claims.payments). Open
+    while any of its payments is pending; closed once each is marked paid or failed."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="payment_batches")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    file_downloaded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "payment batches"
+
+    def __str__(self) -> str:
+        return f"Payment batch {self.pk} ({self.get_state_display().lower()})"
+
+
+class Payment(models.Model):
+    """One payment of one claim's accepted offer, in one batch. A failed payment is kept
+    and a new one made once the claimant gives new details; the constraints make a
+    claim's offer paid at most once and a claim pending in at most one batch."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="payments")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="payments")
+    batch = models.ForeignKey(PaymentBatch, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    # The account it was sent to, as everywhere only its last four digits.
+    account_last4 = models.CharField(max_length=4)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["batch", "id"]
+        indexes = [models.Index(fields=["claim", "state"], name="payment_claim_state")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=Q(state="pending"),
+                name="payment_one_pending_per_claim",
+            ),
+            models.UniqueConstraint(
+                fields=["offer"],
+                condition=Q(state__in=["pending", "paid"]),
+                name="payment_offer_paid_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim.reference}: {format_money(self.amount)} ({self.state})"
+
+
+class StaffAccess(models.Model):
+    """A member of staff looked at a claim's page, one of its evidence files or its full
+    bank details: who, what, when (README "Security", access audit). Append-only, one
+    INSERT per look, kept apart from the claim's history so looks never crowd it."""
+
+    class What(models.TextChoices):
+        CLAIM_PAGE = "claim_page", "Claim page"
+        EVIDENCE = "evidence", "Evidence file"
+        BANK_DETAILS = "bank_details", "Full bank details"
+        SUBJECT_ACCESS = "subject_access", "Subject access export"
+
+    # CASCADE: only the erasure of a draft deletes a claim, and it is recorded elsewhere.
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=16, choices=What.choices)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "staff access"
+        verbose_name_plural = "staff access log"
+        indexes = [models.Index(fields=["claim", "at"], name="staffaccess_claim_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.what} {self.claim_id} {self.at:%Y-%m-%d %H:%M}"

@@ -25,13 +25,15 @@ claimant email shows the status update's verification code and links to the
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import enum
 import logging
 import random
 import re
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parseaddr
 from functools import partial
@@ -234,19 +236,51 @@ def status_update_context(update: StatusUpdate) -> dict[str, Any]:
     if kind in {"offer_made", "offer_expiring", "review_outcome", "accepted", "payment_pending",
                 "paid"}:  # fmt: skip
         context.update(_offer_context(_offer_for(claim, event)))
+    if kind in {"payment_pending", "paid"}:
+        # The amount sent (claims.payments.payable_amount, kept on the payment row).
+        payment = claim.payments.exclude(state="failed").order_by("-created_at", "-id").first()
+        if payment is not None:
+            context["offer_total"] = format_money(payment.amount)
     if kind in {"rejected", "review_outcome"} and event is not None:
         # Staff write these reasons for the claimant; payment failure reasons are not
         # shown, as they may quote bank details.
         context["reason"] = event.reason
+    if kind == "bank_details_changed" and event is not None:
+        # Only the last four digits, as everywhere outside the payment file.
+        context["account"] = str((event.data or {}).get("last4", ""))
     if kind == "review_outcome":
-        context["upheld"] = event is not None and event.action == "review_uphold"
+        action = event.action if event is not None else ""
+        context["upheld"] = action in {"review_uphold", "part_review_uphold"}
+        context["part"] = action.startswith("part_review_")
+    context.update(_part_context(claim, event, kind))
     return context
+
+
+def _part_context(claim: Claim, event: AuditEvent | None, kind: str) -> dict[str, Any]:
+    """Partial acceptance (claims.partial): what was accepted and what disputed. (What a
+    payment is for comes from its payment row, above.)"""
+    from claims.partial import accepted_amount, disputed_amount
+
+    if kind == "accepted_in_part":
+        offer = _offer_for(claim, event)
+        if offer is None:
+            return {}
+        return {
+            "accepted_total": format_money(accepted_amount(offer)),
+            "disputed_total": format_money(disputed_amount(offer)),
+            "disputed_items": [
+                {"label": item.get_category_display(), "amount": format_money(item.amount_offered)}
+                for item in offer.items.all()
+                if item.response == "disputed"
+            ],
+        }
+    return {}
 
 
 def _status_update_email(update: StatusUpdate) -> EmailMultiAlternatives:
     return make_email(
         update.kind,
-        update.claim.email,
+        update.recipient or update.claim.email,
         status_update_context(update),
         message_id=message_id("status", update.pk),
         reply_to=update.claim.scheme.contact_email,
@@ -455,8 +489,56 @@ def publish(task_name: str, *args: Any) -> bool:
 
 
 def publish_on_commit(task_name: str, *args: Any) -> None:
+    together = _together.get()
+    if together is not None:
+        together.append([task_name, list(args)])
+        return
     # robust: a failure here must never turn a committed request into an error page.
     transaction.on_commit(partial(publish, task_name, *args), robust=True)
+
+
+# Each message costs a web request about half a millisecond of CPU in Celery and kombu;
+# a change that queues several sends them as one (see `published_together`).
+_together: contextvars.ContextVar[list[list[Any]] | None] = contextvars.ContextVar(
+    "redress_published_together", default=None
+)
+PUBLISH_TOGETHER_TASK = "claims.tasks.publish_together"
+
+
+@contextlib.contextmanager
+def published_together() -> Iterator[None]:
+    """Within this block (inside a transaction), the tasks `publish_on_commit` is asked
+    for go to the broker after commit as one message, a `publish_together` task that a
+    worker turns into the messages themselves. Nothing is lost if that message is: every
+    task queued this way is a nudge for a row its own sweeper finds anyway. A savepoint
+    rolled back inside the block must not queue anything (the services' never do)."""
+    outer = _together.get()
+    if outer is not None:
+        yield  # already inside a block: one message for all
+        return
+    messages: list[list[Any]] = []
+    token = _together.set(messages)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    if len(messages) == 1:
+        ((task_name, args),) = messages
+        publish_on_commit(task_name, *args)
+    elif messages:
+        publish_on_commit(PUBLISH_TOGETHER_TASK, messages)
+
+
+def publish_each(messages: list[list[Any]]) -> int:
+    """Publish each [task name, args] of a `publish_together` message; how many went.
+    Only our own tasks: the message came from the broker."""
+    sent = 0
+    for task_name, args in messages:
+        if not str(task_name).startswith("claims.tasks.") or task_name == PUBLISH_TOGETHER_TASK:
+            log.warning("publish_together: refused to publish %r", task_name)
+            continue
+        sent += publish(task_name, *args)
+    return sent
 
 
 STATUS_UPDATE_TASK = "claims.tasks.status_update_send"
@@ -470,12 +552,13 @@ def status_update_add(
     stage: str,
     event: AuditEvent | None = None,
     dedupe_key: str | None = None,
+    recipient: str = "",
 ) -> StatusUpdate | None:
     """Write a status update in the caller's transaction and queue it once that commits.
 
     With a `dedupe_key`, a second call with the same key writes nothing and returns
     None, so a clock job run twice sends one reminder."""
-    fields = {"claim": claim, "event": event, "kind": kind, "stage": stage}
+    fields = {"claim": claim, "event": event, "kind": kind, "stage": stage, "recipient": recipient}
     now = timezone.now()
     if dedupe_key is None:
         update = StatusUpdate.objects.create(**fields, next_attempt_at=now)
@@ -522,26 +605,32 @@ def outbox_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
     sweep interval however slow its worker; a duplicate message sends nothing (see
     `_deliver`). Returns how many tasks were queued."""
     now = now or timezone.now()
+    return sum(
+        requeue_overdue(model, task_name, now=now, limit=limit) for model, task_name in _OUTBOXES
+    )
+
+
+def requeue_overdue(model: Any, task_name: str, *, now: dt.datetime, limit: int) -> int:
+    """Publish again the pending rows of an outbox table (state, next_attempt_at,
+    created_at) overdue by OUTBOX_SWEEP_AFTER_SECONDS; each gets a fresh due time, so it
+    is re-queued at most once a sweep. Returns how many tasks were queued."""
     cutoff = now - dt.timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
-    queued = 0
-    for model, task_name in _OUTBOXES:
-        with transaction.atomic():
-            # skip_locked: a row locked right now is being sent.
-            overdue = (
-                model.objects.select_for_update(skip_locked=True)
-                .filter(state=StatusUpdate.State.PENDING)
-                .filter(
-                    Q(next_attempt_at__lt=cutoff)
-                    | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
-                )
-                .order_by("created_at")
+    with transaction.atomic():
+        # skip_locked: a row locked right now is being sent.
+        overdue = (
+            model.objects.select_for_update(skip_locked=True)
+            .filter(state="pending")
+            .filter(
+                Q(next_attempt_at__lt=cutoff)
+                | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
             )
-            ids = list(overdue.values_list("pk", flat=True)[:limit])
-            model.objects.filter(pk__in=ids).update(next_attempt_at=now)
-        if ids:
-            log.warning("Outbox sweep: queueing %s %s row(s) again", len(ids), model.__name__)
-        queued += sum(publish(task_name, pk) for pk in ids)
-    return queued
+            .order_by("created_at")
+        )
+        ids = list(overdue.values_list("pk", flat=True)[:limit])
+        model.objects.filter(pk__in=ids).update(next_attempt_at=now)
+    if ids:
+        log.warning("Outbox sweep: queueing %s %s row(s) again", len(ids), model.__name__)
+    return sum(publish(task_name, pk) for pk in ids)
 
 
 def outbox_resend(

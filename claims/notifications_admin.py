@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from claims import notices, notifications
+from claims.admin_mixins import NoWritesMixin
 from claims.models import NoticeCampaign, Scheme, StaffDigest, StatusUpdate
 from claims.services import ClaimError
 
@@ -50,7 +51,7 @@ class OutboxAdminMixin:
 
 
 @admin.register(StaffDigest)
-class StaffDigestAdmin(OutboxAdminMixin, admin.ModelAdmin):
+class StaffDigestAdmin(NoWritesMixin, OutboxAdminMixin, admin.ModelAdmin):
     list_display = ["day", "user", "claim_count", "state", "attempts", "last_error_excerpt",
                     "sent_at"]  # fmt: skip
     list_filter = ["state", "day"]
@@ -61,15 +62,6 @@ class StaffDigestAdmin(OutboxAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm(RESEND_PERMISSION)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class NoticeCampaignForm(forms.ModelForm):

@@ -38,6 +38,7 @@ from claims.models import (
     TRANSITIONS,
     ActorKind,
     AuditEvent,
+    BankDetails,
     Claim,
     ClaimFlag,
     DistressBand,
@@ -53,6 +54,7 @@ from claims.models import (
     transitions_from,
 )
 from claims.money import round_money
+from claims.partial import part_fund_figures
 from claims.services import lost_time_amount
 from claims.workdays import add_working_days, is_working_day
 
@@ -246,6 +248,9 @@ def caseworkers() -> QuerySet[Any]:
 
 @dataclass(frozen=True)
 class FundSummary:
+    """Money against a scheme's fund. An offer binds the fund once it is made: the
+    claimant may accept it. One awaiting approval does not yet (see `remaining`)."""
+
     fund: Decimal
     awaiting_approval: Decimal
     offered: Decimal  # made and not yet answered, or under review
@@ -256,45 +261,57 @@ class FundSummary:
 
     @property
     def committed(self) -> Decimal:
-        return self.awaiting_approval + self.offered + self.accepted + self.paid
+        """Accepted and not yet paid: money the scheme owes."""
+        return self.accepted
 
     @property
     def remaining(self) -> Decimal:
-        return self.fund - self.committed
+        """What is left for new offers: the fund less every binding offer and payment."""
+        return self.fund - self.offered - self.accepted - self.paid
+
+    @property
+    def remaining_after_approvals(self) -> Decimal:
+        return self.remaining - self.awaiting_approval
 
     @property
     def used_fraction(self) -> float:
-        return float(self.committed / self.fund) if self.fund else 0.0
+        return float((self.fund - self.remaining) / self.fund) if self.fund else 0.0
 
 
 _OUTSTANDING = {Stage.OFFER_MADE, Stage.DECLINED, Stage.REVIEW}
 _ACCEPTED = {Stage.ACCEPTED, Stage.PAYMENT_PENDING}
 
 
-def fund_summary(scheme: Scheme) -> FundSummary:
+def fund_summary(scheme: Scheme, *, exclude_claim_id: int | None = None) -> FundSummary:
     """Money offered, accepted and paid against the scheme's fund, from each claim's
-    latest offer. Two grouped queries over the scheme's offers."""
+    latest offer, and what payments paid. A few grouped queries. `exclude_claim_id`
+    leaves one claim's offers and payments out: the fund check for a new offer on
+    that claim, whose total is everything the claim costs."""
+    from claims.payments import paid_total
+
     newer = Offer.objects.filter(claim=OuterRef("claim"), version__gt=OuterRef("version"))
-    paid_event = AuditEvent.objects.filter(claim=OuterRef("claim"), action="payment_confirm")
+    offers = Offer.objects.filter(claim__scheme=scheme)
+    if exclude_claim_id is not None:
+        offers = offers.exclude(claim_id=exclude_claim_id)
+    # Claims accepted in part are counted item by item (claims.partial), below.
+    offers = offers.filter(claim__part_reviews__isnull=True)
     rows = (
-        Offer.objects.filter(claim__scheme=scheme)
-        .filter(~Exists(newer))
-        .annotate(was_paid=Exists(paid_event))
-        .values("claim__stage", "was_paid")
-        .annotate(total=Sum("total"))
-        .order_by()
+        offers.filter(~Exists(newer)).values("claim__stage").annotate(total=Sum("total")).order_by()
     )
-    awaiting = offered = accepted = paid = Decimal("0.00")
+    awaiting = offered = accepted = Decimal("0.00")
+    # Paid is what the payments paid (claims.payments.payable_amount), not the offers.
+    paid = paid_total(scheme, exclude_claim_id=exclude_claim_id)
     for row in rows:
         stage, total = row["claim__stage"], row["total"] or Decimal("0.00")
-        if row["was_paid"]:
-            paid += total
-        elif stage == Stage.OFFER_PENDING_APPROVAL:
+        if stage == Stage.OFFER_PENDING_APPROVAL:
             awaiting += total
         elif stage in _OUTSTANDING:
             offered += total
         elif stage in _ACCEPTED:
             accepted += total
+    part = part_fund_figures(scheme, exclude_claim_id=exclude_claim_id)
+    # Paid comes from the payment rows alone, for claims accepted in part too.
+    offered, accepted = offered + part.offered, accepted + part.accepted
     counts = {
         "offers_made": Offer.objects.filter(claim__scheme=scheme, made_at__isnull=False).count(),
     }
@@ -353,10 +370,21 @@ EVENT_LABELS: dict[str, str] = {
     "offer_make": "Offer made",
     "offer_accept": "Offer accepted",
     "offer_decline": "Offer declined",
+    "offer_accept_part": "Offer accepted in part: the rest disputed",
+    "part_review_uphold": "Review of the disputed part: decision upheld",
+    "part_review_revise": "Review of the disputed part: revised offer made",
+    "revised_offer_accept": "Revised offer accepted",
     "offer_expire": "Offer expired",
     "information_provide": "Claimant answered",
     "close_incomplete": "Closed incomplete",
     "withdraw": "Withdrawn by the claimant",
+    "bank_details_given": "Bank details given",
+    "bank_details_changed": "Bank details changed: payment held",
+    "bank_details_change_confirmed": "Changed bank details confirmed",
+    "bank_details_viewed": "Full bank details viewed",
+    "draft_erased": "Draft erased (personal data and files)",
+    "retention_erased": "Personal data and files erased (retention period over)",
+    "subject_access_exported": "Subject access export downloaded",
 }
 REASON_LABELS: dict[str, str] = {
     "information_request": "What the claimant needs to send (they will read this)",
@@ -364,6 +392,8 @@ REASON_LABELS: dict[str, str] = {
 # offer_make is the same button as offer_propose: the service decides whether the
 # offer needs approval (above the scheme's threshold) or is made at once.
 _SAME_BUTTON = {"offer_make": "offer_propose"}
+# Made from a payment batch (claims.payments), never by a button on one claim.
+PAYMENT_TRANSITIONS = frozenset({"payment_queue", "payment_confirm", "payment_fail"})
 _FOUR_EYES = {"offer_approve", "review_revise", "review_uphold"}
 
 
@@ -391,7 +421,7 @@ def available_actions(claim: Claim, user: Any, offers: list[Offer]) -> tuple[lis
     seen: set[str] = set()
     held_back = ""
     for transition in transitions_from(claim.stage):
-        if ActorKind.STAFF not in transition.actors:
+        if ActorKind.STAFF not in transition.actors or transition.name in PAYMENT_TRANSITIONS:
             continue
         assert transition.permission is not None
         if not user.has_perm(transition.permission):
@@ -463,10 +493,15 @@ def suggested_award(band: DistressBand, claimed: Decimal | None = None) -> Decim
     return round_money((middle / 10).to_integral_value() * 10)
 
 
-def claim_page(claim_id: int, user: Any) -> ClaimPage:
+def claim_for_page(claim_id: int) -> Claim:
+    return Claim.objects.select_related("scheme", "assigned_to", "register_entry").get(pk=claim_id)
+
+
+def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPage:
     """Everything the claim page shows, in a fixed number of queries; sections a role
-    may not see are not fetched at all."""
-    claim = Claim.objects.select_related("scheme", "assigned_to", "register_entry").get(pk=claim_id)
+    may not see are not fetched at all. `claim`, if given, is claim_for_page's."""
+    if claim is None or claim.pk != claim_id:
+        claim = claim_for_page(claim_id)
     sees_case = user.has_perm("claims.view_headofloss")
     heads: list[HeadRow] = []
     evidence: list[Evidence] = []
@@ -537,8 +572,10 @@ def claim_page(claim_id: int, user: Any) -> ClaimPage:
         None,
     )
     bank_details = None
-    if user.has_perm("claims.view_payment_details"):
-        bank_details = getattr(claim, "bank_details", None)
+    # Masked only: finance officers see the full values through an audited view, and
+    # caseworkers see a change on hold, which they confirm.
+    if user.has_perm("claims.view_payment_details") or user.has_perm("claims.assess_claim"):
+        bank_details = BankDetails.objects.filter(claim=claim).first()
     can_assess = bool(heads) and (
         (claim.stage == Stage.ASSESSMENT and user.has_perm("claims.assess_claim"))
         or (claim.stage == Stage.REVIEW and user.has_perm("claims.decide_review"))
@@ -598,6 +635,7 @@ class Dashboard:
     overdue_by_stage: list[tuple[str, int]]
     overdue_total: int
     chart_max: int
+    pro_rata: Any = None  # claims.prorata.ProRata, for a scheme in pro-rata mode
 
 
 def dashboard(scheme: Scheme) -> Dashboard:
@@ -640,6 +678,8 @@ def dashboard(scheme: Scheme) -> Dashboard:
         }
     )
     by_stage = [(stage.value, stage.label, per_stage.get(stage.value, 0)) for stage in Stage]
+    from claims.prorata import pro_rata_projection
+
     fund = fund_summary(scheme)
     return Dashboard(
         scheme=scheme,
@@ -653,4 +693,5 @@ def dashboard(scheme: Scheme) -> Dashboard:
         overdue_by_stage=[(Stage(stage).label, n) for stage, n in sorted(overdue.items()) if n],
         overdue_total=sum(overdue.values()),
         chart_max=max([n for _, _, n in by_stage] + [1]),
+        pro_rata=pro_rata_projection(scheme),
     )

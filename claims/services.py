@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
-from claims.flags import claim_flags_bank_account, claim_flags_compute
+from claims.flags import FLAGS_TASK, claim_flags_bank_account
 from claims.letters import letters_for_transition
 from claims.models import (
     TRANSITIONS,
@@ -30,16 +31,23 @@ from claims.models import (
     Evidence,
     HeadOfLoss,
     InternalNote,
+    ItemResponse,
     Message,
     Offer,
     OfferItem,
+    ReviewState,
     Scheme,
     Stage,
     Transition,
     normalise_postcode,
 )
 from claims.money import MoneyError, format_money, parse_money, round_money
-from claims.notifications import address_problem, status_update_add
+from claims.notifications import (
+    address_problem,
+    publish_on_commit,
+    published_together,
+    status_update_add,
+)
 from claims.workdays import add_working_days
 
 if TYPE_CHECKING:
@@ -88,9 +96,19 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _lock(claim_id: int) -> Claim:
+_CLAIM_FIELDS = tuple(field.name for field in Claim._meta.concrete_fields)
+
+
+def _lock(claim_id: int, *, scheme_fields: tuple[str, ...] | None = None) -> Claim:
+    """The claim, locked, with its scheme; only `scheme_fields` of the scheme if given
+    (the rest load when first read): a hot path need not build all of it."""
+    # Only the claim's row: locking its scheme too would make every change to any
+    # claim of a scheme wait for every other (claims.payments locks it when it must).
+    queryset = Claim.objects.select_for_update(of=("self",)).select_related("scheme")
+    if scheme_fields is not None:
+        queryset = queryset.only(*_CLAIM_FIELDS, *(f"scheme__{name}" for name in scheme_fields))
     try:
-        return Claim.objects.select_for_update().select_related("scheme").get(pk=claim_id)
+        return queryset.get(pk=claim_id)
     except Claim.DoesNotExist:
         raise ClaimError("There is no such claim.", code="not_found") from None
 
@@ -392,9 +410,11 @@ def claim_submit(
     ip_address: str | None = None,
 ) -> Claim:
     """Submit a draft. `ip_address` is where the claimant submitted from: many claims
-    from one address in a short time is flagged for a caseworker (claims.flags)."""
+    from one address in a short time is flagged for a caseworker. Flags are found just
+    after this commits, out of the claimant's request (claims.flags)."""
     today = today or _today()
-    claim = _lock(claim_id)
+    # Of the scheme, only what the claim window needs.
+    claim = _lock(claim_id, scheme_fields=("claims_open", "claims_close"))
     if claim.stage == Stage.SUBMITTED and actor.kind == ActorKind.CLAIMANT:
         # A double click or a repeated POST finds the claim already submitted.
         _check_actor(claim, actor, TRANSITIONS["submit"])
@@ -413,8 +433,10 @@ def claim_submit(
         raise ClaimError("Add at least one thing you are claiming for.", code="no_heads_of_loss")
     claim.submitted_at = timezone.now()
     claim.submitted_ip = ip_address or None
-    _move(claim, "submit", actor, extra_fields=("submitted_at", "submitted_ip"))
-    claim_flags_compute(claim)
+    # The acknowledgement, its letter and the flag check: one message to the broker.
+    with published_together():
+        _move(claim, "submit", actor, extra_fields=("submitted_at", "submitted_ip"))
+        publish_on_commit(FLAGS_TASK, claim.pk)
     return claim
 
 
@@ -447,6 +469,8 @@ def offer_accept(*, claim_id: int, actor: Actor, today: dt.date | None = None) -
             "Contact us if you still want to accept it.",
             code="offer_expired",
         )
+    # Every item accepted: what is paid is the sum of the accepted items (claims.partial).
+    offer.items.update(response=ItemResponse.ACCEPTED)
     _move(claim, "offer_accept", actor, data={"offer_version": offer.version})
     return claim
 
@@ -456,6 +480,7 @@ def offer_decline(*, claim_id: int, actor: Actor, reason: str) -> Claim:
     claim = _lock(claim_id)
     _check_can(claim, "offer_decline", actor, reason)
     offer = _current_offer(claim)
+    offer.items.update(response=ItemResponse.DISPUTED)
     _move(claim, "offer_decline", actor, reason=reason, data={"offer_version": offer.version})
     return claim
 
@@ -479,11 +504,23 @@ def claim_transition(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Claim:
-    """A move with no rule beyond the table: triage, payments, closing."""
+    """A move with no rule beyond the table: triage, starting a review, closing."""
     if transition not in _PLAIN_TRANSITIONS:
         raise ClaimError("That change needs its own service.", code="illegal_transition")
     claim = _lock(claim_id)
     _check_version(claim, expected_version)
+    if transition == "close" and (
+        claim.part_reviews.filter(state=ReviewState.OPEN).exists()
+        or claim.part_reviews.filter(
+            state=ReviewState.REVISED, revised_offer__accept_by__gte=_today()
+        ).exists()
+    ):
+        # A disputed part is still under review, or its revised offer can still be accepted.
+        raise ClaimError(
+            "Part of this claim is still under review or its revised offer can still be "
+            "accepted: close it once that is settled.",
+            code="review_open",
+        )
     if transition == "triage_start" and claim.assigned_to_id is None and actor.user is not None:
         claim.assigned_to = actor.user
         _move(claim, transition, actor, reason=reason, extra_fields=("assigned_to",))
@@ -498,9 +535,7 @@ _PLAIN_TRANSITIONS = frozenset(
         "triage_accept",
         "triage_reject",
         "review_start",
-        "payment_queue",
-        "payment_fail",
-        "payment_confirm",
+        # Payments move only through claims.payments, with their Payment rows.
         "close",
     }
 )
@@ -739,6 +774,12 @@ def _build_offer(claim: Claim, actor: Actor) -> Offer:
     return offer
 
 
+def _fund_check(claim: Claim, offer: Offer) -> None:
+    from claims.payments import fund_check_offer
+
+    fund_check_offer(claim=claim, total=offer.total)
+
+
 def _make_offer(offer: Offer, today: dt.date) -> dt.date:
     """Put the offer in front of the claimant: it can be accepted until the date returned."""
     accept_by = add_working_days(today, offer.claim.scheme.accept_by_working_days)
@@ -762,6 +803,7 @@ def offer_propose(
     _check_version(claim, expected_version)
     _check_can(claim, "offer_propose", actor)
     offer = _build_offer(claim, actor)
+    _fund_check(claim, offer)
     data = {"offer_version": offer.version, "total": str(offer.total)}
     if offer.total > claim.scheme.offer_approval_threshold:
         _move(claim, "offer_propose", actor, data=data)
@@ -790,6 +832,7 @@ def offer_approve(
             "You assessed this claim, so another senior caseworker must approve its offer.",
             code="four_eyes",
         )
+    _fund_check(claim, offer)
     accept_by = _make_offer(offer, today)
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()
@@ -860,6 +903,7 @@ def review_revise(
             "make a revised offer above the approval threshold.",
             code="four_eyes",
         )
+    _fund_check(claim, offer)
     _make_offer(offer, today)
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()
@@ -1103,12 +1147,20 @@ _SORT_CODE = re.compile(r"\d{6}", re.ASCII)
 _ACCOUNT_NUMBER = re.compile(r"\d{8}", re.ASCII)
 
 
+# Every frame under this one hides its variables in error reports: the arguments
+# pass through transaction.atomic's wrapper, whose frame would show them.
+@sensitive_variables()
 @transaction.atomic
 def bank_details_set(
     *, claim_id: int, actor: Actor, account_name: str, sort_code: str, account_number: str
 ) -> BankDetails:
     """Where to pay an accepted offer. Stored encrypted; only the last four digits stay
-    readable. Never logged, never passed to a task."""
+    readable. Never logged, never passed to a task.
+
+    A change to details already given holds payment until a caseworker confirms it
+    (claims.payments.bank_details_confirm) and is told to the claimant, at the address
+    they had when they first gave details too: changed details are how payments are
+    diverted."""
     from claims import crypto
 
     claim = _lock(claim_id)
@@ -1127,21 +1179,42 @@ def bank_details_set(
         raise ClaimError("Enter a sort code of 6 digits, like 30-94-57.", code="invalid_sort_code")
     if not _ACCOUNT_NUMBER.fullmatch(account_number):
         raise ClaimError("Enter an account number of 8 digits.", code="invalid_account_number")
-    details, created = BankDetails.objects.update_or_create(
-        claim=claim,
-        defaults={
-            "account_name": account_name,
-            "sort_code_encrypted": crypto.encrypt(sort_code),
-            "account_number_encrypted": crypto.encrypt(account_number),
-            "account_number_last4": account_number[-4:],
-        },
-    )
+    values = {
+        "account_name": account_name,
+        "sort_code_encrypted": crypto.encrypt(sort_code),
+        "account_number_encrypted": crypto.encrypt(account_number),
+        "account_number_last4": account_number[-4:],
+    }
+    details = BankDetails.objects.select_for_update().filter(claim=claim).first()
+    created = details is None
+    if details is None:
+        details = BankDetails.objects.create(claim=claim, email_when_given=claim.email, **values)
+    else:
+        for field, value in values.items():
+            setattr(details, field, value)
+        details.on_hold = True
+        details.changed_at = timezone.now()
+        details.confirmed_by = None
+        details.confirmed_at = None
+        details.save()
     _touch(claim)
     claim_flags_bank_account(claim)
-    _record(
+    event = _record(
         claim,
         action="bank_details_given" if created else "bank_details_changed",
         actor=actor,
-        data={"account": details.masked_account_number},
+        data={"account": details.masked_account_number, "last4": details.account_number_last4},
     )
+    if not created:
+        addresses = [claim.email]
+        if details.email_when_given and details.email_when_given.lower() != claim.email.lower():
+            addresses.append(details.email_when_given)
+        for address in addresses:
+            status_update_add(
+                claim=claim,
+                event=event,
+                kind="bank_details_changed",
+                stage=claim.stage,
+                recipient="" if address == claim.email else address,
+            )
     return details

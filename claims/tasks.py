@@ -10,11 +10,12 @@ effect happen once.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from celery.app.task import Task
 
-from claims import clock, notices, notifications
+from claims import clock, flags, notices, notifications
 from claims.notifications import Outcome
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ def status_update_send(self: Task, status_update_id: int) -> str:
 @shared_task(bind=True, name="claims.tasks.staff_digest_send", max_retries=None)
 def staff_digest_send(self: Task, digest_id: int) -> str:
     return _deliver_or_retry(self, notifications.staff_digest_deliver(digest_id))
+
+
+@shared_task(name="claims.tasks.publish_together")
+def publish_together(messages: list[list[Any]]) -> int:
+    return notifications.publish_each(messages)
 
 
 @shared_task(name="claims.tasks.outbox_sweep")
@@ -105,3 +111,38 @@ def clock_warn_expiring_offers() -> int:
 @shared_task(name="claims.tasks.clock_send_digests")
 def clock_send_digests() -> int:
     return clock.send_digests()
+
+
+@shared_task(name="claims.tasks.retention_run")
+def retention_run() -> int:
+    from claims import privacy
+
+    report = privacy.retention_run(dry_run=False)
+    for line in report.lines():
+        log.info("retention: %s", line)
+    return report.erased
+
+
+@shared_task(name="claims.tasks.retention_report")
+def retention_report() -> list[str]:
+    """What the retention run would erase, changing nothing (the dry-run report)."""
+    from claims import privacy
+
+    lines = privacy.retention_run(dry_run=True).lines()
+    for line in lines:
+        log.info("retention (dry run): %s", line)
+    return lines
+
+
+# --- Flags ---------------------------------------------------------------------------
+
+
+@shared_task(name="claims.tasks.claim_flags_check")
+def claim_flags_check(claim_id: int) -> str:
+    found = flags.claim_flags_check(claim_id=claim_id)
+    return "already checked" if found is None else f"{len(found)} flag(s)"
+
+
+@shared_task(name="claims.tasks.claim_flags_sweep")
+def claim_flags_sweep() -> int:
+    return flags.claim_flags_sweep()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from claims.views import account, journey, public
+from claims.views import account, journey, offer_parts, public
 
 app_name = "claims"
 
@@ -30,12 +30,15 @@ urlpatterns = [
     # Links and following a claim
     path("follow/", public.follow, name="follow"),
     path("follow/sent/", public.follow_sent, name="follow_sent"),
+    path("link/open/", public.link_confirm, name="link_confirm"),
     path("link/<str:token>/", public.link, name="link"),
     path("sign-out/", public.sign_out, name="sign_out"),
     path("my-claim/", account.my_claim, name="my_claim"),
     path("my-claim/respond/", account.respond, name="respond"),
     path("my-claim/offer/", account.offer_view, name="offer"),
     path("my-claim/offer/decline/", account.offer_decline, name="offer_decline"),
+    path("my-claim/offers/<int:pk>/answer/", offer_parts.offer_answer, name="offer_answer"),
+    path("my-claim/offers/<int:pk>/revised/", offer_parts.revised_offer, name="revised_offer"),
     path("my-claim/bank-details/", account.bank_details, name="bank_details"),
     path("my-claim/withdraw/", account.withdraw, name="withdraw"),
     path("my-claim/files/<int:pk>/", account.evidence_download, name="evidence"),

@@ -14,26 +14,34 @@ overwriting. Queries live in `claims.selectors`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.forms.utils import flatatt
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.debug import sensitive_variables
 
-from claims import selectors, services
+from claims import access_audit, payments, selectors, services
+from claims.admin_mixins import NoWritesMixin
 from claims.csv_export import csv_response
 from claims.letters_admin import generate_letters
 from claims.models import (
@@ -42,11 +50,14 @@ from claims.models import (
     Evidence,
     HeadOfLoss,
     Scheme,
+    StaffAccess,
     Stage,
     normalise_postcode,
     normalise_reference,
 )
 from claims.money import format_money
+from claims.privacy_admin import erase_drafts
+from claims.reviews_admin import review_decide_view, review_sections
 from claims.services import Actor, ClaimError
 
 if TYPE_CHECKING:
@@ -80,9 +91,7 @@ class AssignedFilter(admin.SimpleListFilter):
     parameter_name = "assigned"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("none", "Unassigned")] + [
-            (str(user.pk), str(user)) for user in selectors.caseworkers()
-        ]
+        return [("none", "Unassigned"), *caseworker_choices(request)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()
@@ -133,21 +142,101 @@ class AgeFilter(admin.SimpleListFilter):
 
 class CappedCountPaginator(Paginator):
     """Counts up to CAP rows and no further: an exact count of a million claims costs
-    more than the page itself, and nobody pages that far."""
+    more than the page itself, and nobody pages that far. Past the cap the list says
+    "more than 1,000" and adds the database planner's estimate, labelled as one."""
 
-    CAP = 10_000
+    CAP = 1_000
+
+    def _ids(self) -> QuerySet[Any]:
+        # Only the ids, in no order: the columns' subqueries need not run to be counted.
+        return self.object_list.order_by().values("pk")  # type: ignore[attr-defined,no-any-return]
 
     @cached_property
     def count(self) -> int:
-        # Only the ids, in no order: the columns' subqueries need not run to be counted.
-        ids = self.object_list.order_by().values("pk")  # type: ignore[attr-defined]
-        return int(ids[: self.CAP + 1].count())
+        return int(self._ids()[: self.CAP + 1].count())
+
+    @cached_property
+    def num_pages(self) -> int:
+        # Pages through the first CAP rows only, each of them full.
+        return max(1, -(-min(self.count, self.CAP) // self.per_page))
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.CAP
+
+    @cached_property
+    def estimate(self) -> int | None:
+        """PostgreSQL's estimate of the rows past the cap, from EXPLAIN (no rows read);
+        None when under the cap or on a database that gives none."""
+        if not self.capped or connection.vendor != "postgresql":
+            return None
+        try:
+            plan = json.loads(self._ids().explain(format="json"))
+            rows = int(plan[0]["Plan"]["Plan Rows"])
+        except (DatabaseError, ValueError, LookupError, TypeError):
+            return None
+        return rows if rows > self.CAP else None
+
+    @property
+    def summary(self) -> str:
+        if self.capped:
+            about = (
+                f" (about {self.estimate:,} by the database's estimate)" if self.estimate else ""
+            )
+            return f"More than {self.CAP:,} claims{about}"
+        return f"{self.count:,} claim{'' if self.count == 1 else 's'}"
+
+
+def caseworker_choices(request: HttpRequest) -> list[tuple[str, str]]:
+    """Who may be assigned claims, read once per request: the assigned-caseworker
+    filter and the bulk-assign menu both list them."""
+    cached: list[tuple[str, str]] | None = getattr(request, "_redress_caseworkers", None)
+    if cached is None:
+        cached = [(str(user.pk), str(user)) for user in selectors.caseworkers()]
+        request._redress_caseworkers = cached  # type: ignore[attr-defined]
+    return cached
+
+
+SELECTED = mark_safe(" selected")
+
+
+class QuickSelect(forms.Select):
+    """A select written in one pass instead of through a template per option: the
+    claims list draws two of them on every page. Flat choices only."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((key, SELECTED if str(key) in chosen else "", label) for key, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+class WorkspaceChangeList(ChangeList):
+    """The admin's ChangeList, fetching for the page only the columns the list shows:
+    a claim's long texts, its answers (JSON) and every scheme column would otherwise
+    be read and decoded for each of the fifty rows. Actions re-query in full."""
+
+    COLUMNS = (
+        "reference", "full_name", "stage", "stage_changed_at", "information_due",
+        "scheme__accept_by_working_days", "assigned_to__username",
+    )  # fmt: skip
+
+    def get_results(self, request: HttpRequest) -> None:
+        self.queryset = self.queryset.only(*self.COLUMNS)
+        super().get_results(request)
 
 
 class AssignForm(ActionForm):
-    assignee = forms.ModelChoiceField(
-        queryset=selectors.caseworkers(), required=False, label="Caseworker"
-    )
+    action = forms.ChoiceField(label="Action:", widget=QuickSelect)
+    # Choices are filled per request (ClaimAdmin.changelist_view); the chosen person
+    # is checked against the caseworkers when the action runs.
+    assignee = forms.CharField(required=False, label="Caseworker", widget=QuickSelect)
 
 
 def _flag_badges(flags: list[ClaimFlag]) -> str:
@@ -188,7 +277,7 @@ def _posted_version(request: HttpRequest) -> int:
     return int(value)
 
 
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     """Claims come from claimants and change only through the services: nothing here
     saves a claim form. The list is the caseworker's queues; the page is the case."""
 
@@ -209,9 +298,11 @@ class ClaimAdmin(admin.ModelAdmin):
     ordering = ["-id"]
     list_per_page = 50
     show_full_result_count = False
+    # Counts beside each filter choice would each count a million rows.
+    show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     action_form = AssignForm
-    actions = ["assign_to_me", "assign_to_chosen", "export_csv", generate_letters]
+    actions = ["assign_to_me", "assign_to_chosen", "export_csv", generate_letters, erase_drafts]
     change_list_template = "admin/claims/claim/change_list.html"
     change_form_template = "admin/claims/claim/change_form.html"
     fieldsets = [
@@ -225,16 +316,7 @@ class ClaimAdmin(admin.ModelAdmin):
                                "updated_at"]}),
     ]  # fmt: skip
 
-    # --- permissions: view only, and only ever narrower than the roles ---
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    # --- permissions: view only (NoWritesMixin), and only ever narrower than the roles ---
 
     def has_triage_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("claims.triage_claim")
@@ -244,6 +326,9 @@ class ClaimAdmin(admin.ModelAdmin):
 
     def has_reports_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("claims.view_reports")
+
+    def has_erase_personal_data_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("claims.erase_personal_data")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [str(name) for _, options in self.fieldsets for name in options["fields"]]
@@ -270,6 +355,9 @@ class ClaimAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         return selectors.claims_list(super().get_queryset(request))
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return WorkspaceChangeList
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Claim], search_term: str
@@ -332,7 +420,14 @@ class ClaimAdmin(admin.ModelAdmin):
             if request.user.has_perm("claims.view_reports")
             else "",
         }
-        return super().changelist_view(request, {**extra, **(extra_context or {})})
+        response = super().changelist_view(request, {**extra, **(extra_context or {})})
+        context = getattr(response, "context_data", None) or {}
+        if (action_form := context.get("action_form")) is not None:
+            action_form.fields["assignee"].widget.choices = [
+                ("", "---------"),
+                *caseworker_choices(request),
+            ]
+        return response
 
     # --- bulk actions ---
 
@@ -357,10 +452,8 @@ class ClaimAdmin(admin.ModelAdmin):
 
     @admin.action(description="Assign to the caseworker chosen", permissions=["triage"])
     def assign_to_chosen(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
-        try:
-            assignee = AssignForm().fields["assignee"].clean(request.POST.get("assignee"))
-        except forms.ValidationError:
-            assignee = None
+        chosen = request.POST.get("assignee", "")
+        assignee = selectors.caseworkers().filter(pk=chosen).first() if chosen.isdigit() else None
         if assignee is None:
             self.message_user(request, "Choose a caseworker to assign to.", messages.ERROR)
             return
@@ -412,6 +505,21 @@ class ClaimAdmin(admin.ModelAdmin):
                 wrap(self.evidence_view),
                 name="claims_claim_evidence",
             ),
+            path(
+                "<int:claim_id>/bank-details/",
+                wrap(self.bank_details_view),
+                name="claims_claim_bank_details",
+            ),
+            path(
+                "<int:claim_id>/part-review/<int:review_id>/",
+                wrap(self.part_review_view),
+                name="claims_claim_part_review",
+            ),
+            path(
+                "<int:claim_id>/bank-details/confirm/",
+                wrap(self.bank_details_confirm_view),
+                name="claims_claim_bank_details_confirm",
+            ),
             *super().get_urls(),
         ]
 
@@ -429,16 +537,31 @@ class ClaimAdmin(admin.ModelAdmin):
             claim_id = int(object_id)
         except ValueError:
             raise Http404 from None
-        if not Claim.objects.filter(pk=claim_id).exists():
+        claim = self.get_object(request, object_id)
+        if claim is None:
             return super().change_view(request, object_id, form_url, extra_context)
-        page = selectors.claim_page(claim_id, request.user)
-        context = {"page": page, "claim": page.claim, **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, context)
+        # Read once: the admin's get_object below is given the same row.
+        request._redress_claim = claim  # type: ignore[attr-defined]
+        page = selectors.claim_page(claim_id, request.user, claim=claim)
+        context = {
+            "page": page,
+            "claim": page.claim,
+            "part_reviews": review_sections(claim_id, request.user),
+            **(extra_context or {}),
+        }
+        response = super().change_view(request, object_id, form_url, context)
+        if response.status_code == 200:
+            access_audit.staff_access_record(
+                claim_id=claim_id, user=request.user, what=StaffAccess.What.CLAIM_PAGE
+            )
+        return response
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
-        queryset = Claim.objects.select_related("scheme", "assigned_to", "register_entry")
+        read: Claim | None = getattr(request, "_redress_claim", None)
+        if read is not None and str(read.pk) == str(object_id):
+            return read
         try:
-            return queryset.get(pk=int(object_id))
+            return selectors.claim_for_page(int(object_id))
         except (ValueError, Claim.DoesNotExist):
             return None
 
@@ -580,10 +703,63 @@ class ClaimAdmin(admin.ModelAdmin):
             "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
             if not inline or evidence.content_type != "application/pdf"
             else "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-        )
+        ) + "; frame-ancestors 'none'"
         response["Cache-Control"] = "private, no-store"
         response["Cross-Origin-Resource-Policy"] = "same-origin"
+        access_audit.staff_access_record(
+            claim_id=claim_id,
+            user=request.user,
+            what=StaffAccess.What.EVIDENCE,
+            object_id=evidence.pk,
+        )
         return response
+
+    def part_review_view(self, request: HttpRequest, claim_id: int, review_id: int) -> HttpResponse:
+        """Decide the review of a disputed part (claims.reviews_admin)."""
+        return review_decide_view(self, request, claim_id, review_id)
+
+    # --- bank details ---
+
+    @method_decorator(sensitive_variables("full"))
+    def bank_details_view(self, request: HttpRequest, claim_id: int) -> HttpResponse:
+        """The full bank details, for a finance officer, by POST only so that a look is
+        an act the audit trail records (claims.payments.bank_details_reveal)."""
+        claim = self._claim_for_change(request, claim_id)
+        try:
+            full = payments.bank_details_reveal(claim_id=claim.pk, actor=Actor.staff(request.user))
+        except ClaimError as error:
+            return self._refused(request, claim, error, "bank-details")
+        access_audit.staff_access_record(
+            claim_id=claim.pk, user=request.user, what=StaffAccess.What.BANK_DETAILS
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Bank details for {claim.reference}",
+            "opts": self.opts,
+            "claim": claim,
+            "full": full,
+        }
+        response = TemplateResponse(request, "admin/claims/claim/bank_details.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    def bank_details_confirm_view(self, request: HttpRequest, claim_id: int) -> HttpResponse:
+        claim = self._claim_for_change(request, claim_id)
+        try:
+            payments.bank_details_confirm(
+                claim_id=claim.pk,
+                actor=Actor.staff(request.user),
+                reason=request.POST.get("reason", ""),
+                expected_version=_posted_version(request),
+            )
+        except ClaimError as error:
+            return self._refused(request, claim, error, "bank-details")
+        self.message_user(
+            request,
+            "The changed bank details are confirmed: payment can go ahead.",
+            messages.SUCCESS,
+        )
+        return self._back(claim, "bank-details")
 
     # --- the scheme dashboard ---
 

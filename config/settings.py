@@ -10,9 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from config.observability import logging_config
+from config.storage import s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("REDRESS_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -66,7 +70,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with its app index built only where shown (claims.admin_site).
+    "claims.apps.RedressAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,17 +84,22 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "axes",
+    "csp",
     "claims",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files keep their long cache; every page gets the rest.
+    "claims.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "claims.security.StaffSessionTimeoutMiddleware",
     "claims.staff_auth.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -150,6 +160,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            # Past MAX_ENTRIES files Django deletes a third of them at random, rate-limit
+            # counts included (the default 300 let a used-up limit pass again).
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
@@ -202,6 +215,8 @@ CELERY_TASK_DEFAULT_QUEUE = "housekeeping"
 CELERY_TASK_ROUTES = {
     "claims.tasks.status_update_send": {"queue": "notifications"},
     "claims.tasks.staff_digest_send": {"queue": "notifications"},
+    # Carries a claim's status update with its other tasks (claims.notifications).
+    "claims.tasks.publish_together": {"queue": "notifications"},
     "claims.tasks.notice_*": {"queue": "notices"},
     "claims.tasks.letter_*": {"queue": "letters"},
 }
@@ -226,6 +241,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "reminders": {"task": "claims.tasks.clock_send_reminders", "schedule": _daily(8, 0)},
     "offer-expiring": {"task": "claims.tasks.clock_warn_expiring_offers", "schedule": _daily(8, 5)},
     "digests": {"task": "claims.tasks.clock_send_digests", "schedule": _daily(7, 30, "mon-fri")},
+    "flags-sweep": {
+        "task": "claims.tasks.claim_flags_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "letters-sweep": {
         "task": "claims.tasks.letter_requests_sweep",
         "schedule": 60.0,
@@ -283,7 +303,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Uploads are never served from a public URL; views check who may see each file.
 MEDIA_URL = "/media-not-public/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -314,12 +334,75 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 
+# --- Security (issue 8): HTTPS, headers, cookies, session lifetimes -----------
+# README "Security" explains each; tests/security/ proves them. Production (DEBUG off)
+# is HTTPS only; a deployment behind a proxy that ends TLS sets SECURE_PROXY_SSL_HEADER.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[])
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Browsers accept a __Host- cookie only over HTTPS, for this host alone and path "/":
+# no subdomain or plain-HTTP page can set or overwrite it.
+if not DEBUG and SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Staff sessions end after this much idleness, and this long after signing in whatever
+# happens (claims.security); every session ends when the browser closes.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=30)
+STAFF_SESSION_HOURS = env.int("STAFF_SESSION_HOURS", default=10)
+# django-csp 4: scripts and styles only from our own static files, never inline; the
+# TOTP enrolment QR code is a data: image. No page may be framed.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+# Rate limits (claims.views.common.RATE_LIMITS, allauth's staff sign-in limits) count
+# by the client's address; behind N proxies that add X-Forwarded-For, set N.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "claims.security.client_ip"
+# No page needs a camera, microphone, location, payment or other powerful feature.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
+
+# Privacy (claims.privacy): drafts never submitted are erased after this many days
+# untouched; closed claims after their scheme's retention_years. Daily at 02:30, and a
+# dry-run report of what is coming every Monday (in the worker's log).
+DRAFT_RETENTION_DAYS = env.int("DRAFT_RETENTION_DAYS", default=180)
+CELERY_BEAT_SCHEDULE["retention"] = {
+    "task": "claims.tasks.retention_run",
+    "schedule": _daily(2, 30),
+}
+CELERY_BEAT_SCHEDULE["retention-report"] = {
+    "task": "claims.tasks.retention_report",
+    "schedule": _daily(6, 0, "mon"),
+}
+
 # Staff sign in at /staff/ with a password and then a TOTP code (recovery codes if
 # the phone is lost); claimants never sign in. claims.staff_auth keeps every admin
 # page closed to a session without the second factor and sends new staff to enrol.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, reading a user's permissions in one query (claims.admin_site).
+    "claims.admin_site.PermissionsModelBackend",
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "admin:index"
@@ -351,9 +434,35 @@ TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Production topology (issue 9): logs, request ids, /healthz, S3 ----------------
+# Processes: gunicorn (config/gunicorn.py), a Celery worker per queue, one beat
+# (Procfile.prod, `make run-prod`; README "Deployment"). PostgreSQL's persistent
+# connections and their health checks are set with DATABASES above.
+#
+# A request id on every request, log line and the Celery tasks a request causes, and
+# /healthz answered before host checks and redirects (config/observability.py, health.py).
+MIDDLEWARE = [
+    "config.observability.RequestIdMiddleware",
+    "config.health.HealthCheckMiddleware",
+    *MIDDLEWARE,
+]
+# json: one JSON object per line, for a log collector (default without DEBUG); text: for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Deployments (or bench runs) sharing one Redis keep their cache keys apart, as the
+# broker's with CELERY_BROKER_KEY_PREFIX.
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
+
+# Files on S3-compatible object storage when S3_BUCKET is set (config/storage.py: private
+# objects, credentials as boto3 finds them); local disk under MEDIA_ROOT otherwise.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        bucket=S3_BUCKET,
+        endpoint_url=env.str("S3_ENDPOINT_URL", default=""),
+        region=env.str("S3_REGION", default=""),
+        prefix=env.str("S3_PREFIX", default=""),
+        addressing_style=env.str("S3_ADDRESSING_STYLE", default=""),
+    )

@@ -91,3 +91,33 @@ def finance(db: None) -> Any:
 @pytest.fixture
 def scheme_admin(db: None) -> Any:
     return staff(roles.SCHEME_ADMINISTRATOR)
+
+
+# --- The hostile suite's summary (tests/security/ledger.py) ------------------------
+from tests.security.ledger import Tally  # noqa: E402
+
+_hostile = Tally()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _hostile.add(report)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _hostile.failed and not hasattr(session.config, "workerinput"):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or not _hostile.tried:
+        return
+    terminalreporter.section("hostile suite (tests/security)")
+    terminalreporter.write_line(
+        f"attacks tried: {_hostile.tried}, accepted: {_hostile.accepted} (must be 0), "
+        f"server errors: {_hostile.errors} (must be 0)",
+        red=_hostile.failed,
+        green=not _hostile.failed,
+    )
+    for line in _hostile.bad:
+        terminalreporter.write_line(f"  {line}", red=True)

@@ -18,7 +18,7 @@ from claims.letter_samples import (
 )
 from claims.models import HeadOfLoss, LetterKind, Stage
 from claims.services import Actor
-from tests.factories import claim_in_stage, staff
+from tests.factories import claim_in_stage, staff, take_step
 from tests.letters_support import money, pdf_text, render
 
 pytestmark = pytest.mark.django_db
@@ -193,9 +193,8 @@ def test_payment_confirmation_gives_amount_date_and_masked_account(scheme, peopl
         sort_code="30-94-57",
         account_number="12345678",
     )
-    finance = Actor.staff(people.finance)
-    services.claim_transition(claim_id=claim.pk, transition="payment_queue", actor=finance)
-    services.claim_transition(claim_id=claim.pk, transition="payment_confirm", actor=finance)
+    take_step(claim, "payment_queue", people)
+    take_step(claim, "payment_confirm", people)
     claim.refresh_from_db()
     offer = claim.offers.get()
     text = pdf_text(render(claim, LetterKind.PAYMENT_CONFIRMATION).pdf)

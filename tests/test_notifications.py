@@ -16,7 +16,7 @@ from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone
 
-from claims import access, notifications, services
+from claims import access, notifications, payments, services
 from claims.models import TRANSITIONS, AccessLink, AuditEvent, Claim, Stage, StatusUpdate
 from claims.notifications import Outcome
 from claims.services import Actor, ClaimError
@@ -92,12 +92,22 @@ def _claim_with_secrets(people: Any, scheme: Any) -> tuple[Claim, str]:
     )
     token = access.access_link_issue(claim=claim, purpose=AccessLink.Purpose.FOLLOW)
     finance = Actor.staff(people.finance)
-    services.claim_transition(claim_id=claim.pk, transition="payment_queue", actor=finance)
-    services.claim_transition(
-        claim_id=claim.pk,
-        transition="payment_fail",
+    take_step(claim, "payment_queue", people)
+    payments.payment_mark_failed(
+        payment_id=claim.payments.get().pk,
         actor=finance,
         reason=f"Bank returned it: account {ACCOUNT_NUMBER} sort code {SORT_CODE} closed",
+    )
+    # New details after a failure are a change: held until a caseworker confirms them.
+    services.bank_details_set(
+        claim_id=claim.pk,
+        actor=Actor.claimant(claim.pk),
+        account_name=ACCOUNT_NAME,
+        sort_code=SORT_CODE,
+        account_number="87654321",
+    )
+    payments.bank_details_confirm(
+        claim_id=claim.pk, actor=Actor.staff(people.caseworker), reason="Rang the claimant"
     )
     for step in ("payment_queue", "payment_confirm", "close"):
         take_step(claim, step, people)
@@ -118,6 +128,7 @@ def test_each_status_update_shows_its_code_and_the_follow_link_and_never_a_secre
         "accepted",
         "payment_pending",
         "payment_failed",
+        "bank_details_changed",
         "payment_pending",
         "paid",
         "closed",
@@ -261,7 +272,8 @@ def test_a_broker_outage_at_commit_keeps_the_change_and_the_pending_row(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.claim_submit(claim_id=claim.pk, actor=Actor.claimant(claim.pk),
                               statement_of_truth=True)  # fmt: skip
-    assert any("claims.tasks.status_update_send" in c.args for c in callbacks)
+    # Queued inside the submission's one message (claims.notifications.published_together).
+    assert any("claims.tasks.status_update_send" in repr(c.args) for c in callbacks)
     claim.refresh_from_db()
     assert claim.stage == Stage.SUBMITTED
     update = claim.status_updates.get()

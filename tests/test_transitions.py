@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from claims import roles, services
+from claims import payments, roles, services
 from claims.models import (
     TRANSITIONS,
     ActorKind,
@@ -19,6 +19,7 @@ from claims.models import (
     transitions_from,
 )
 from claims.services import Actor, ClaimError
+from tests import partial_support
 from tests.factories import People, assess_all, claim_in_stage, staff
 
 FAR_FUTURE = timezone.localdate() + dt.timedelta(days=400)
@@ -68,6 +69,18 @@ def attempt(claim: Claim, name: str, people: People, actor: Actor | None = None)
         services.review_uphold(claim_id=pk, actor=actor, reason="The offer was right")
     elif name == "withdraw":
         services.claim_withdraw(claim_id=pk, actor=actor, reason="No longer needed")
+    elif name in {"offer_accept_part", "revised_offer_accept"}:
+        partial_support.attempt(claim, name, actor)
+    elif name == "payment_queue":
+        payments.payment_batch_build(scheme_id=claim.scheme_id, actor=actor, claim_ids=[pk])
+    elif name in {"payment_confirm", "payment_fail"}:
+        # The claim's pending payment; none (a claim in another stage) is not found.
+        payment = claim.payments.filter(state="pending").first()
+        payment_id = payment.pk if payment else 0
+        if name == "payment_confirm":
+            payments.payment_mark_paid(payment_id=payment_id, actor=actor)
+        else:
+            payments.payment_mark_failed(payment_id=payment_id, actor=actor, reason="Returned")
     else:
         reason = "Not on the register" if TRANSITIONS[name].reason_required else ""
         services.claim_transition(claim_id=pk, transition=name, actor=actor, reason=reason)
@@ -78,7 +91,18 @@ def ready(stage: str, name: str, people: People) -> Claim:
     large = stage == Stage.OFFER_PENDING_APPROVAL or (
         stage == Stage.ASSESSMENT and name == "offer_propose"
     )
+    if (name, stage) in partial_support.READY:
+        return partial_support.READY[name, stage](people)
     claim = claim_in_stage(stage, people=people, large=large)
+    if stage == Stage.ACCEPTED and name == "payment_queue":
+        services.bank_details_set(
+            claim_id=claim.pk,
+            actor=Actor.claimant(claim.pk),
+            account_name="Zoë O'Brien",
+            sort_code="309457",
+            account_number="12345678",
+        )
+        claim.refresh_from_db()
     if stage == Stage.ASSESSMENT and name in {"offer_propose", "offer_make"}:
         assess_all(claim, people.caseworker)
         claim.refresh_from_db()

@@ -80,13 +80,14 @@ EXPECTED_BUTTONS = {
     Stage.ACCEPTED: {
         roles.CASEWORKER: set(),
         roles.SENIOR_CASEWORKER: set(),
-        roles.FINANCE_OFFICER: {"payment_queue"},
+        # Payments are made from a payment batch, not by a button on the claim.
+        roles.FINANCE_OFFICER: set(),
         roles.SCHEME_ADMINISTRATOR: set(),
     },
     Stage.PAYMENT_PENDING: {
         roles.CASEWORKER: set(),
         roles.SENIOR_CASEWORKER: set(),
-        roles.FINANCE_OFFICER: {"payment_confirm", "payment_fail"},
+        roles.FINANCE_OFFICER: set(),
         roles.SCHEME_ADMINISTRATOR: set(),
     },
 }
@@ -402,3 +403,41 @@ def test_large_claims_need_approval_after_propose(client, people):
     claim.refresh_from_db()
     assert claim.stage == Stage.OFFER_PENDING_APPROVAL
     assert claim.offers.get().total == LARGE_LOSS
+
+
+def test_bulk_assign_to_someone_who_is_not_a_caseworker_changes_nothing(client, people):
+    claim = claim_in_stage(Stage.SUBMITTED, people=people)
+    me, finance = staff(roles.CASEWORKER), staff(roles.FINANCE_OFFICER)
+    client.force_login(me)
+
+    response = client.post(
+        CLAIMS_LIST,
+        {"action": "assign_to_chosen", "assignee": finance.pk, "_selected_action": [claim.pk]},
+        follow=True,
+    )
+
+    claim.refresh_from_db()
+    assert claim.assigned_to is None
+    assert "Choose a caseworker to assign to." in flash(response)
+
+
+def test_the_assign_menu_lists_the_caseworkers_and_nobody_else(client, people):
+    claim_in_stage(Stage.SUBMITTED, people=people)
+    finance = staff(roles.FINANCE_OFFICER)
+    client.force_login(people.caseworker)
+
+    page = client.get(CLAIMS_LIST).content.decode()
+    menu = page[page.index('<select name="assignee">') :].split("</select>")[0]
+
+    assert f'<option value="{people.caseworker.pk}">{people.caseworker}</option>' in menu
+    assert f'value="{people.senior.pk}"' in menu
+    assert f'value="{finance.pk}"' not in menu
+
+
+def test_a_claim_that_does_not_exist_sends_the_caseworker_back_with_a_message(client, people):
+    client.force_login(people.caseworker)
+
+    response = client.get(reverse("admin:claims_claim_change", args=[999999]), follow=True)
+
+    assert response.status_code == 200
+    assert "doesn’t exist" in flash(response)

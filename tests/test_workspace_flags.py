@@ -1,19 +1,26 @@
-"""Flags computed on submission, each saying why."""
+"""Flags found on submission, each saying why: by a task queued when the submission
+commits, or by the sweep if that task is lost."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from claims import services
+import pytest
+from django.utils import timezone
+
+from claims import flags, services, tasks
 from claims.flags import NETWORK_LIMIT
-from claims.models import ClaimFlag, HeadOfLoss, Stage
+from claims.models import Claim, ClaimFlag, HeadOfLoss, Stage
 from claims.services import Actor
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, draft_claim
 
 pytestmark = pytest.mark.django_db
 
 
-def submitted(scheme, *, amount: str = "35.00", ip: str | None = None, **details):
+def submitted_unchecked(
+    scheme, *, amount: str = "35.00", ip: str | None = None, **details
+) -> Claim:
+    """A claim just submitted, its flag check not yet run."""
     claim = draft_claim(scheme, **details)
     services.head_of_loss_add(
         claim_id=claim.pk,
@@ -24,6 +31,14 @@ def submitted(scheme, *, amount: str = "35.00", ip: str | None = None, **details
     services.claim_submit(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True, ip_address=ip
     )
+    claim.refresh_from_db()
+    return claim
+
+
+def submitted(scheme, **kwargs) -> Claim:
+    """A claim submitted and checked, as the worker checks it just after."""
+    claim = submitted_unchecked(scheme, **kwargs)
+    tasks.claim_flags_check(claim.pk)
     claim.refresh_from_db()
     return claim
 
@@ -146,3 +161,93 @@ def test_two_claims_paid_into_one_bank_account_are_flagged(people):
     # Only a keyed hash is kept for matching: never the number itself.
     keys = list(second.match_keys.values_list("digest", flat=True))
     assert all("12345678" not in key for key in keys)
+
+
+# --- When flags are found -----------------------------------------------------------
+
+
+def test_submitting_queues_the_flag_check_which_flags_the_claim_once(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from claims import notifications
+
+    published = []
+    monkeypatch.setattr(notifications, "publish", lambda name, *args: published.append(name))
+    scheme = SchemeFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = submitted_unchecked(scheme, no_notice=True)
+
+    assert published == [notifications.PUBLISH_TOGETHER_TASK]
+    assert claim.flags_checked_at is None and kinds(claim) == set()
+    assert tasks.claim_flags_check(claim.pk) == "1 flag(s)"
+    claim.refresh_from_db()
+    assert claim.flags_checked_at is not None
+    assert kinds(claim) == {ClaimFlag.Kind.NOT_ON_REGISTER}
+    # A task delivered twice changes nothing the second time.
+    assert tasks.claim_flags_check(claim.pk) == "already checked"
+    assert claim.flags.count() == 1
+
+
+def test_the_sweep_checks_a_claim_whose_task_was_lost_and_only_once():
+    scheme = SchemeFactory()
+    lost = submitted_unchecked(scheme, no_notice=True)
+    checked = submitted(scheme, no_notice=True, email="other@example.test")
+    draft = draft_claim(scheme, email="draft@example.test")
+    later = timezone.now() + flags.SWEEP_AFTER + dt.timedelta(seconds=1)
+
+    assert flags.claim_flags_sweep() == 0  # its own task may still be on its way
+    assert flags.claim_flags_sweep(now=later) == 1
+    lost.refresh_from_db()
+    assert lost.flags_checked_at is not None
+    assert kinds(lost) == {ClaimFlag.Kind.NOT_ON_REGISTER}
+    assert flags.claim_flags_sweep(now=later) == 0
+    assert checked.flags.count() == 1
+    draft.refresh_from_db()
+    assert draft.flags_checked_at is None and draft.flags.count() == 0
+
+
+def test_a_late_check_judges_the_claim_as_it_was_when_submitted():
+    scheme = SchemeFactory()
+    big = submitted_unchecked(scheme, amount="5000.01", **on_register(scheme, 1))
+    network = [
+        submitted_unchecked(scheme, ip="203.0.113.9", **on_register(scheme, 100 + n))
+        for n in range(NETWORK_LIMIT - 1)
+    ]
+    # Claims submitted after these, while their checks were held up.
+    for n in range(20):
+        submitted(scheme, amount="100.00", **on_register(scheme, 10 + n))
+    submitted_unchecked(scheme, ip="203.0.113.9", **on_register(scheme, 200))
+
+    tasks.claim_flags_check(big.pk)
+    tasks.claim_flags_check(network[-1].pk)
+
+    # Judged against the claims before it (none), not the twenty after.
+    assert "too few claims" in big.flags.get(kind=ClaimFlag.Kind.HIGH_AMOUNT).reason
+    # Four claims from one address before it: not yet "many", whatever came after.
+    assert ClaimFlag.Kind.MANY_FROM_NETWORK not in kinds(network[-1])
+
+
+def test_a_flag_check_leaves_a_draft_alone():
+    claim = draft_claim(SchemeFactory(), no_notice=True)
+
+    assert flags.claim_flags_check(claim_id=claim.pk) is None
+    assert flags.claim_flags_check(claim_id=claim.pk + 1000) is None
+    claim.refresh_from_db()
+    assert claim.flags_checked_at is None and claim.flags.count() == 0
+
+
+def test_the_claim_page_says_when_flags_are_still_to_be_found(client, people):
+    from django.urls import reverse
+
+    scheme = SchemeFactory()
+    claim = submitted_unchecked(scheme, no_notice=True)
+    client.force_login(people.caseworker)
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+
+    before = client.get(url).content.decode()
+    tasks.claim_flags_check(claim.pk)
+    after = client.get(url).content.decode()
+
+    assert 'id="flags-pending"' in before and 'id="flags"' not in before
+    assert 'id="flags-pending"' not in after and "Not on the register" in after

@@ -343,7 +343,9 @@ def test_the_scheme_administrator_sees_the_dashboard(client, claims, people):
     assert board.fund.paid == Decimal("35.00")
     assert board.fund.offered == Decimal("35.00")
     assert board.fund.awaiting_approval == Decimal("1800.00")
-    assert board.fund.remaining == Decimal("5000000.00") - Decimal("1870.00")
+    # Offers awaiting approval do not yet bind the fund.
+    assert board.fund.remaining == Decimal("5000000.00") - Decimal("70.00")
+    assert board.fund.remaining_after_approvals == Decimal("5000000.00") - Decimal("1870.00")
     assert "<svg" in page and "Claims in each stage" in page
     assert sum(n for _, n in board.ageing) == 6  # open claims: all but the rejected one
 
@@ -353,3 +355,46 @@ def test_roles_without_reports_cannot_open_the_dashboard(client, role):
     client.force_login(staff(role))
 
     assert client.get(reverse("admin:claims_claim_dashboard")).status_code == 403
+
+
+# --- counting a long list ----------------------------------------------------------------
+
+
+def test_a_list_longer_than_the_count_cap_says_more_than_and_pages_only_that_far(
+    client, people, monkeypatch
+):
+    from claims.workspace import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
+    monkeypatch.setattr("claims.workspace.ClaimAdmin.list_per_page", 2)
+    scheme = SchemeFactory()
+    for _ in range(5):
+        draft_claim(scheme=scheme)
+    client.force_login(people.caseworker)
+
+    first = client.get(CLAIMS_LIST)
+    second = client.get(CLAIMS_LIST, {"p": "2"})
+    beyond = client.get(CLAIMS_LIST, {"p": "3"})
+
+    assert "More than 3 claims" in first.content.decode()
+    assert first.context["cl"].paginator.num_pages == 2  # the first 3 rows, 2 a page
+    assert len(listed(second)) == 2
+    assert beyond.status_code == 302  # past the pages counted: back to the list
+    assert "Select all the matching claims" in first.content.decode()
+
+
+def test_a_short_list_is_counted_exactly(client, claims, people):
+    client.force_login(people.caseworker)
+
+    page = client.get(CLAIMS_LIST, {"queue": "awaiting_claimant"}).content.decode()
+
+    assert "2 claims" in page and "More than" not in page
+
+
+def test_the_list_offers_no_per_filter_counts(client, claims, people):
+    client.force_login(people.caseworker)
+
+    page = client.get(CLAIMS_LIST, {"_facets": "True"}).content.decode()
+
+    assert "Show counts" not in page and "Hide counts" not in page
+    assert "My claims</a>" in page

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from claims import services
@@ -17,6 +18,9 @@ from claims.claimant_text import STAGE_NEXT, update_title
 from claims.forms import AcceptForm, BankDetailsForm, DeclineForm, RespondForm, WithdrawForm
 from claims.letters import claimant_letters
 from claims.models import TRANSITIONS, BankDetails, Claim, Stage
+from claims.partial import accepted_total
+from claims.payments import needs_new_bank_details
+from claims.prorata import pro_rata_estimate
 from claims.services import Actor, ClaimError
 from claims.uploads import files_discarded_on_error
 from claims.views.common import claimant_required, form_error, page, posted, posted_files
@@ -57,6 +61,11 @@ def my_claim(request: HttpRequest) -> HttpResponse:
         bank=bank,
         can_withdraw=claim.stage in TRANSITIONS["withdraw"].sources,
         letters=claimant_letters(claim),
+        # Partial acceptance (claims.partial): what is paid, and the disputed part's review.
+        payable=accepted_total(claim),
+        part_review=claim.part_reviews.select_related("offer", "revised_offer").first(),
+        pro_rata=pro_rata_estimate(claim),
+        payment_failed=claim.stage == Stage.ACCEPTED and needs_new_bank_details(claim),
     )
 
 
@@ -144,6 +153,7 @@ def offer_decline(request: HttpRequest) -> HttpResponse:
     return page(request, "claims/offer_decline.html", claim=claim, form=form)
 
 
+@sensitive_post_parameters("sort_code", "account_number")
 @claimant_required
 @require_http_methods(["GET", "POST"])
 def bank_details(request: HttpRequest) -> HttpResponse:
@@ -158,7 +168,13 @@ def bank_details(request: HttpRequest) -> HttpResponse:
         except ClaimError as error:
             form_error(form, error)
         else:
-            messages.success(request, "Thank you. We will pay your compensation into this account.")
+            messages.success(
+                request,
+                "Thank you. We have emailed you about the change and will check it with you "
+                "before we pay."
+                if existing is not None
+                else "Thank you. We will pay your compensation into this account.",
+            )
             return redirect("claims:my_claim")
     # Never echo what was typed back into the page: a bank form re-shown is blank.
     if form.is_bound:
@@ -195,7 +211,7 @@ def _attachment(file: Any, filename: str, content_type: str) -> FileResponse:
         file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
     add_never_cache_headers(response)
     return response
 

@@ -61,27 +61,50 @@ def page(request: HttpRequest, template: str, status: int = 200, **context: Any)
     return response
 
 
-def too_many(request: HttpRequest) -> HttpResponse:
-    return page(request, "claims/too_many.html", status=429)
+# Every anonymous endpoint that looks something up or sends an email, with its limits per
+# network address and per target (README "Security" lists them). Counted in the cache:
+# Redis in production, so every web process and machine shares one count.
+RATE_LIMITS: dict[str, tuple[str, str]] = {
+    "identify": ("20/10m", "5/15m"),  # target: the notice code typed
+    "follow": ("10/10m", "3/15m"),  # target: the claim reference typed
+    "link": ("30/10m", "10/10m"),  # target: the link's token
+    "link_email": ("20/h", "5/h"),  # any emailed link; target: the claim it opens
+}
+RETRY_AFTER_SECONDS = 15 * 60
 
 
-def over_limit(request: HttpRequest, group: str, rates: dict[str, str]) -> bool:
-    """Count this request against each `target: rate` (the address is one target); True
-    if any is over. Every count is taken, so probing one target cannot hide in another."""
-    limited = False
-    for target, rate in rates.items():
-        key: Any = "ip" if target == "ip" else (lambda g, r, value=target: value)
-        name = f"{group}:{'ip' if target == 'ip' else 'target'}"
-        if is_ratelimited(request, group=name, key=key, rate=rate, increment=True):
-            limited = True
-    return limited
+def too_many(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The "try again later" page (also allauth's, through config.urls.handler429)."""
+    response = page(request, "claims/too_many.html", status=429)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def over_limit(request: HttpRequest, group: str, target: str) -> bool:
+    """Count this request against its address and against `target`; True if either is
+    over. Both counts are always taken, so probing one target cannot hide in another."""
+    ip_rate, target_rate = RATE_LIMITS[group]
+    by_ip = is_ratelimited(request, group=f"{group}:ip", key="ip", rate=ip_rate, increment=True)
+    by_target = is_ratelimited(
+        request,
+        group=f"{group}:target",
+        key=lambda group, request: target or "-",
+        rate=target_rate,
+        increment=True,
+    )
+    return bool(by_ip or by_target)
 
 
 def current_claim(request: HttpRequest) -> Claim | None:
     claim_id = claimant_claim_id(request)
     if claim_id is None:
         return None
-    return Claim.objects.select_related("scheme").filter(pk=claim_id).first()
+    # An erased claim (claims.privacy) opens for no one, even a session opened before.
+    return (
+        Claim.objects.select_related("scheme")
+        .filter(pk=claim_id, personal_data_erased_at__isnull=True)
+        .first()
+    )
 
 
 def claimant_required(view: View) -> View:

@@ -7,12 +7,14 @@ from typing import Any
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from claims import services
-from claims.access import claimant_sign_in
+from claims.access import claimant_claim_id, claimant_sign_in
 from claims.forms import (
     DISTRESS_EFFECTS,
     EVIDENCE_HELP,
@@ -28,6 +30,7 @@ from claims.forms import (
     WhatHappenedForm,
 )
 from claims.models import AccessLink, Claim, HeadOfLoss, Scheme
+from claims.security import client_ip
 from claims.services import Actor, ClaimError
 from claims.uploads import MAX_FILES_PER_CLAIM, files_discarded_on_error
 from claims.views.common import (
@@ -37,6 +40,7 @@ from claims.views.common import (
     page,
     posted,
     posted_files,
+    too_many,
 )
 from claims.views.public import IDENTITY_KEY, send_access_link
 
@@ -75,7 +79,8 @@ def _actor(request: HttpRequest) -> Actor:
 def _saved(request: HttpRequest, claim: Claim) -> HttpResponse:
     """After a page is saved: on to the next, or 'save and come back later'."""
     if "save_and_return" in request.POST:
-        send_access_link(request, claim, AccessLink.Purpose.RESUME)
+        if not send_access_link(request, claim, AccessLink.Purpose.RESUME):
+            return too_many(request)
         return redirect("claims:saved")
     return next_page(claim, request)
 
@@ -375,24 +380,37 @@ def distress(request: HttpRequest) -> HttpResponse:
 # --- Check, submit, confirmation --------------------------------------------------------
 
 
-@draft_required
 @require_http_methods(["GET", "POST"])
-def check(request: HttpRequest) -> HttpResponse:
-    claim: Claim = request.claim  # type: ignore[attr-defined]
+def check(request: HttpRequest) -> HttpResponseBase:
     form = SubmitForm(posted(request))
-    missing = [name for name in services.DRAFT_PAGES if name not in claim.answered_pages]
-    if request.method == "POST" and form.is_valid():
+    refused: ClaimError | None = None
+    claim_id = claimant_claim_id(request) if request.method == "POST" else None
+    if claim_id is not None and form.is_valid():
+        # Straight to the service, which locks and reads the claim: reading it here first
+        # as well would cost every submission a query. Anything but a success (no claim,
+        # not a draft, a rule refused) goes to the page, which reads it as every page does.
         try:
             services.claim_submit(
-                claim_id=claim.pk,
-                actor=_actor(request),
+                claim_id=claim_id,
+                actor=Actor.claimant(claim_id),
                 statement_of_truth=form.cleaned_data["statement_of_truth"],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_ip(request),
             )
         except ClaimError as error:
-            form_error(form, error)
+            refused = error
         else:
-            return redirect("claims:submitted")
+            response = redirect("claims:submitted")
+            add_never_cache_headers(response)
+            return response
+    return _check_page(request, form, refused)
+
+
+@draft_required
+def _check_page(request: HttpRequest, form: SubmitForm, refused: ClaimError | None) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    if refused is not None:
+        form_error(form, refused)
+    missing = [name for name in services.DRAFT_PAGES if name not in claim.answered_pages]
     heads = list(claim.heads_of_loss.prefetch_related("evidence"))
     effects = dict(DISTRESS_EFFECTS)
     return page(
@@ -420,7 +438,8 @@ def submitted(request: HttpRequest) -> HttpResponse:
 @draft_required
 @require_POST
 def save_and_return(request: HttpRequest) -> HttpResponse:
-    send_access_link(request, request.claim, AccessLink.Purpose.RESUME)  # type: ignore[attr-defined]
+    if not send_access_link(request, request.claim, AccessLink.Purpose.RESUME):  # type: ignore[attr-defined]
+        return too_many(request)
     return redirect("claims:saved")
 
 

@@ -72,7 +72,7 @@ def identify(request: HttpRequest, slug: str) -> HttpResponse:
     form = IdentifyForm(posted(request))
     if request.method == "POST":
         code_key = (request.POST.get("notice_code") or "").upper().replace("-", "").strip()[:40]
-        if over_limit(request, "identify", {"ip": "20/10m", code_key or "-": "5/15m"}):
+        if over_limit(request, "identify", code_key):
             return too_many(request)
         if form.is_valid():
             # One query whether or not the code exists, and one answer for any mismatch:
@@ -125,8 +125,11 @@ def already_claimed(request: HttpRequest, slug: str) -> HttpResponse:
 # --- Single-use links ------------------------------------------------------------
 
 
-def send_access_link(request: HttpRequest, claim: Claim, purpose: str) -> None:
-    """Email `claim`'s address a new link. The token exists only in this email."""
+def send_access_link(request: HttpRequest, claim: Claim, purpose: str) -> bool:
+    """Email `claim`'s address a new link (the token exists only in this email); False,
+    sending nothing, when this address or this claim has asked for too many."""
+    if over_limit(request, "link_email", str(claim.pk)):
+        return False
     token = access_link_issue(claim=claim, purpose=purpose)
     context = {
         "claim": claim,
@@ -142,6 +145,7 @@ def send_access_link(request: HttpRequest, claim: Claim, purpose: str) -> None:
     )
     message.attach_alternative(render_to_string("emails/access_link.html", context), "text/html")
     message.send()
+    return True
 
 
 @require_http_methods(["GET", "POST"])
@@ -149,7 +153,7 @@ def follow(request: HttpRequest) -> HttpResponse:
     form = FollowForm(posted(request))
     if request.method == "POST":
         target = (request.POST.get("reference") or "").upper()[:40]
-        if over_limit(request, "follow", {"ip": "10/10m", target or "-": "3/15m"}):
+        if over_limit(request, "follow", target):
             return too_many(request)
         if form.is_valid():
             claim = (
@@ -169,26 +173,56 @@ def follow_sent(request: HttpRequest) -> HttpResponse:
     return page(request, "claims/follow_sent.html")
 
 
+LINK_KEY = "redress_link"
+
+
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button and uses nothing (email scanners follow links); POST uses it."""
+    """The emailed address, which carries the token, is only a hop: GET keeps the token's
+    hash in this browser's session and moves on to a confirm page whose address holds no
+    token (email scanners follow links, so GET uses nothing). A POST here uses it at once.
+
+    Every response here says `Referrer-Policy: no-referrer`, so the token is never sent
+    on, not even to our own pages. The confirm page cannot say that itself: under it a
+    browser posts its form with `Origin: null`, which Django's CSRF check refuses."""
+    if over_limit(request, "link", token[:64]):
+        response = too_many(request)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     try:
-        found = access_link_redeem(token) if request.method == "POST" else access_link_peek(token)
+        if request.method == "POST":
+            response = _link_open(request, access_link_redeem(token))
+        else:
+            found = access_link_peek(token)
+            request.session[LINK_KEY] = found.token_hash
+            response = redirect("claims:link_confirm")
     except LinkRefused as refused:
         response = page(request, "claims/link_refused.html", status=410, reason=refused.reason)
-    else:
-        if request.method == "GET":
-            response = page(request, "claims/link_confirm.html", purpose=found.purpose)
-        else:
-            request.session.pop(IDENTITY_KEY, None)
-            claimant_sign_in(request, found.claim)
-            destination = "claims:resume" if found.claim.stage == Stage.DRAFT else "claims:my_claim"
-            response = redirect(destination)
-    # The token is in this URL: never send it on to another site. Not "no-referrer":
-    # under it a browser sends `Origin: null` with the confirm page's POST, and Django's
-    # CSRF check refuses that, so the "Open my claim" button would never work.
-    response["Referrer-Policy"] = "same-origin"
+    response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def link_confirm(request: HttpRequest) -> HttpResponse:
+    """ "Open my claim": the POST uses the link this session was given."""
+    token_hash = request.session.get(LINK_KEY) or "-"
+    if request.method == "POST" and over_limit(request, "link", token_hash):
+        return too_many(request)
+    try:
+        if request.method == "POST":
+            found = access_link_redeem("", token_hash=token_hash)
+            request.session.pop(LINK_KEY, None)
+            return _link_open(request, found)
+        found = access_link_peek("", token_hash=token_hash)
+    except LinkRefused as refused:
+        return page(request, "claims/link_refused.html", status=410, reason=refused.reason)
+    return page(request, "claims/link_confirm.html", purpose=found.purpose)
+
+
+def _link_open(request: HttpRequest, found: AccessLink) -> HttpResponse:
+    request.session.pop(IDENTITY_KEY, None)
+    claimant_sign_in(request, found.claim)
+    return redirect("claims:resume" if found.claim.stage == Stage.DRAFT else "claims:my_claim")
 
 
 @require_http_methods(["POST"])

@@ -90,6 +90,23 @@ def _submit(scheme: Any) -> Claim:
     )
 
 
+def test_a_submission_is_one_message_the_worker_turns_into_its_email_and_flag_check(
+    redis_broker: Broker, smtp_sink: SmtpSink, start_worker: Callable[..., Worker]
+) -> None:
+    worker = start_worker(redis_broker, smtp_sink)
+    claim = _submit(SchemeFactory())  # no notice code: not on the register
+
+    (message,) = smtp_sink.wait_for_count(1)
+    assert message["Subject"] == f"We have your claim {claim.reference}"
+    wait_until_sent(claim.status_updates.get())
+    wait_for(
+        lambda: Claim.objects.filter(pk=claim.pk, flags_checked_at__isnull=False).exists(),
+        what="the worker's flag check",
+    )
+    assert set(claim.flags.values_list("kind", flat=True)) == {"not_on_register"}
+    assert worker.count(r"publish_together\[[^\]]+\] succeeded in [\d.]+s: 3") == 1
+
+
 def test_redis_down_at_submit_delays_the_email_and_the_sweeper_sends_it_once(
     own_redis: OwnRedis, smtp_sink: SmtpSink, start_worker: Callable[..., Worker],
     settings: Any,

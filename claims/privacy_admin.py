@@ -1,0 +1,63 @@
+"""Staff pages for privacy: the subject access export of one claim, and erasing
+drafts from the claims list. Both call claims.privacy, which checks the permission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
+
+from claims import privacy
+from claims.models import Claim
+from claims.services import Actor, ClaimError
+
+
+@require_POST
+def subject_access_view(request: HttpRequest, claim_id: int) -> Any:
+    """POST only, so that an export is a deliberate act the history records."""
+    try:
+        archive = privacy.subject_access_export(claim_id=claim_id, actor=Actor.staff(request.user))
+    except ClaimError as error:
+        if error.code == "forbidden":
+            raise PermissionDenied(error.message) from None
+        messages.error(request, error.message)
+        return HttpResponseRedirect(reverse("admin:claims_claim_changelist"))
+    reference = Claim.objects.values_list("reference", flat=True).get(pk=claim_id)
+    response = FileResponse(
+        archive,
+        as_attachment=True,
+        filename=f"{reference}-subject-access.zip",
+        content_type="application/zip",
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
+    add_never_cache_headers(response)
+    return response
+
+
+@admin.action(
+    description="Erase personal data of selected drafts (never submitted)",
+    permissions=["erase_personal_data"],
+)
+def erase_drafts(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+    erased, refused = 0, []
+    for claim_id in queryset.values_list("pk", flat=True):
+        try:
+            privacy.claim_erase_draft(
+                claim_id=claim_id,
+                actor=Actor.staff(request.user),
+                reason=f"Erased by {request.user} from the claims list.",
+            )
+        except ClaimError as error:
+            refused.append(error.message)
+        else:
+            erased += 1
+    if erased:
+        modeladmin.message_user(request, f"Erased {erased} draft(s).", messages.SUCCESS)
+    for message in refused:
+        modeladmin.message_user(request, message, messages.ERROR)

@@ -1,0 +1,362 @@
+"""Partial acceptance and the review of the disputed part: the services.
+
+The design is in claims/models.py ("Partial acceptance and reviews of the disputed
+part"). These services follow claims.services: they lock the claim row, check who is
+acting, refuse with a `ClaimError` that says why, and write the change, its audit
+event, the claimant's status update and any letter in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from claims import services as core
+from claims.letters import letters_for_transition
+from claims.models import (
+    REVIEW_MOVES,
+    TRANSITIONS,
+    AuditEvent,
+    Claim,
+    HeadOfLoss,
+    ItemResponse,
+    Offer,
+    OfferItem,
+    Review,
+    ReviewMove,
+    ReviewState,
+    Stage,
+)
+from claims.money import format_money
+from claims.notifications import status_update_add
+from claims.partial import accepted_amount, accepted_so_far, disputed_amount
+from claims.payments import fund_check_offer
+from claims.services import Actor, ClaimError
+
+# A dispute's reason is read by a senior caseworker and quoted in letters.
+REASON_MAX = 5000
+
+
+@dataclass(frozen=True)
+class ItemAnswer:
+    """The claimant's answer on one item of an offer."""
+
+    accept: bool
+    reason: str = ""
+
+
+def _offer_made(claim: Claim, offer_id: int) -> Offer:
+    # Only this claim's offers: another claim's offer is "not found", never "not yours".
+    offer = claim.offers.filter(pk=offer_id, made_at__isnull=False).first()
+    if offer is None:
+        raise ClaimError("There is no such offer on your claim.", code="not_found")
+    return offer
+
+
+def _check_not_expired(offer: Offer, today: dt.date) -> None:
+    if offer.accept_by and today > offer.accept_by:
+        raise ClaimError(
+            f"This offer could be accepted until {offer.accept_by:%-d %B %Y}. "
+            "Contact us if you still want to accept it.",
+            code="offer_expired",
+        )
+
+
+@transaction.atomic
+def offer_respond(
+    *,
+    claim_id: int,
+    actor: Actor,
+    offer_id: int,
+    answers: Mapping[int, ItemAnswer],
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> Claim:
+    """The claimant's answer to an offer, item by item (`answers` by OfferItem id).
+
+    Every item accepted is `offer_accept`; every item disputed is `offer_decline` (the
+    reasons become the decline's reason); a mix accepts part (`offer_accept_part`): the
+    accepted items go to payment and a `Review` of the disputed ones is opened."""
+    today = today or core._today()
+    claim = core._lock(claim_id)
+    core._check_can(claim, "offer_accept_part", actor)
+    offer = _offer_made(claim, offer_id)
+    core._check_version(claim, expected_version)
+    if offer.pk != core._current_offer(claim).pk:
+        raise ClaimError(
+            "This offer has been replaced by a newer one. Look at the new offer and answer that.",
+            code="conflict",
+        )
+    items = list(offer.items.order_by("id"))
+    if set(answers) != {item.pk for item in items}:
+        raise ClaimError(
+            "Say whether you accept or dispute each item of the offer.", code="incomplete"
+        )
+    for item in items:
+        answer = answers[item.pk]
+        reason = (answer.reason or "").strip()
+        if not answer.accept and not reason:
+            raise ClaimError(
+                f"Tell us why you dispute the amount for {item.get_category_display().lower()}.",
+                code="reason_required",
+            )
+        if len(reason) > REASON_MAX:
+            raise ClaimError(
+                f"Each reason must be {REASON_MAX:,} characters or fewer.", code="too_long"
+            )
+    _check_not_expired(offer, today)
+    accepted = [item for item in items if answers[item.pk].accept]
+    if len(accepted) == len(items):
+        return core.offer_accept(claim_id=claim.pk, actor=actor, today=today)
+    if not accepted:
+        reason = "\n".join(
+            f"{item.get_category_display()}: {answers[item.pk].reason.strip()}" for item in items
+        )
+        for item in items:
+            item.dispute_reason = answers[item.pk].reason.strip()
+            item.save(update_fields=["dispute_reason"])
+        return core.offer_decline(claim_id=claim.pk, actor=actor, reason=reason)
+    for item in items:
+        answer = answers[item.pk]
+        item.response = ItemResponse.ACCEPTED if answer.accept else ItemResponse.DISPUTED
+        item.dispute_reason = "" if answer.accept else answer.reason.strip()
+        item.save(update_fields=["response", "dispute_reason"])
+    review = Review.objects.create(claim=claim, offer=offer)
+    core._move(
+        claim,
+        "offer_accept_part",
+        actor,
+        data={
+            "offer_version": offer.version,
+            "review": review.pk,
+            "accepted": str(accepted_amount(offer)),
+            "disputed": str(disputed_amount(offer)),
+            "disputed_items": [item.pk for item in items if not answers[item.pk].accept],
+        },
+    )
+    return claim
+
+
+# --- The review of a disputed part ------------------------------------------------
+
+
+def _lock_review(review_id: int) -> tuple[Claim, Review]:
+    claim_id = Review.objects.filter(pk=review_id).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        raise ClaimError("There is no such review.", code="not_found")
+    claim = core._lock(claim_id)
+    review = Review.objects.select_for_update().select_related("offer").get(pk=review_id)
+    return claim, review
+
+
+def _check_move(review: Review, name: str, actor: Actor, reason: str = "") -> ReviewMove:
+    move = REVIEW_MOVES[name]
+    if actor.kind != move.actor:
+        raise ClaimError("Only a senior caseworker can decide a review.", code="forbidden")
+    if move.permission is not None:
+        core._check_staff(actor, move.permission)
+    if review.state not in move.sources:
+        raise ClaimError(
+            f"This review is already {review.get_state_display().lower()}.",
+            code="illegal_transition",
+        )
+    if move.reason_required and not (reason or "").strip():
+        raise ClaimError("Give a reason for this decision.", code="reason_required")
+    return move
+
+
+def _check_independent(claim: Claim, review: Review, actor: Actor) -> None:
+    """Who assessed, proposed or approved the offer cannot review it: four eyes."""
+    offer = review.offer
+    shaped_it = core._assessors(offer) | ({offer.approved_by_id} - {None})
+    if actor.user.pk in shaped_it:
+        raise ClaimError(
+            "You assessed or approved the offer under review, so another senior caseworker "
+            "must decide it.",
+            code="four_eyes",
+        )
+    if claim.is_terminal:
+        raise ClaimError(
+            f"This claim is {claim.get_stage_display().lower()}: there is nothing to review.",
+            code="illegal_transition",
+        )
+
+
+def _tell(
+    claim: Claim, move: ReviewMove, actor: Actor, *, reason: str = "", data: dict[str, Any]
+) -> AuditEvent:
+    """A review's decision does not move the claim's stage, but is recorded and told to
+    the claimant the same way a move is: audit event, status update and any letter."""
+    core._touch(claim)
+    event = core._record(claim, action=move.name, actor=actor, reason=reason, data=data)
+    status_update_add(claim=claim, event=event, kind=move.update, stage=claim.stage)
+    letters_for_transition(claim=claim, event=event)
+    return event
+
+
+@transaction.atomic
+def part_review_uphold(
+    *, review_id: int, actor: Actor, reason: str, expected_version: int | None = None
+) -> Review:
+    """The disputed items stay as offered. The accepted part is paid as before."""
+    claim, review = _lock_review(review_id)
+    core._check_version(claim, expected_version)
+    move = _check_move(review, "part_review_uphold", actor, reason)
+    _check_independent(claim, review, actor)
+    review.state = move.target
+    review.decided_by = actor.user
+    review.decided_at = timezone.now()
+    review.reason = reason.strip()
+    review.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+    _tell(
+        claim,
+        move,
+        actor,
+        reason=review.reason,
+        data={"review": review.pk, "offer_version": review.offer.version},
+    )
+    return review
+
+
+@transaction.atomic
+def part_review_revise(
+    *,
+    review_id: int,
+    actor: Actor,
+    reason: str,
+    amounts: Mapping[int, object],
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> Offer:
+    """A revised offer for the disputed items only (`amounts` by OfferItem id), as a new
+    offer version the claimant can accept. A review raises an award or leaves it; to
+    keep every amount as it was, uphold instead."""
+    today = today or core._today()
+    claim, review = _lock_review(review_id)
+    core._check_version(claim, expected_version)
+    move = _check_move(review, "part_review_revise", actor, reason)
+    _check_independent(claim, review, actor)
+    disputed = list(review.disputed_items().select_related("head_of_loss").order_by("id"))
+    if set(amounts) != {item.pk for item in disputed}:
+        raise ClaimError("Give a revised amount for each disputed item.", code="incomplete")
+    revised: dict[int, Decimal] = {}
+    for item in disputed:
+        label = item.get_category_display()
+        amount = core._money(amounts[item.pk], label)
+        if amount < item.amount_offered:
+            raise ClaimError(
+                f"{label}: a review cannot lower the {format_money(item.amount_offered)} "
+                "offered. Uphold the decision to keep it.",
+                code="below_offered",
+            )
+        if item.category != HeadOfLoss.Category.DISTRESS and amount > item.amount_claimed:
+            raise ClaimError(
+                f"{label}: the amount cannot be more than the "
+                f"{format_money(item.amount_claimed)} claimed.",
+                code="above_claimed",
+            )
+        revised[item.pk] = amount
+    if all(revised[item.pk] == item.amount_offered for item in disputed):
+        raise ClaimError(
+            "Every amount is as offered: uphold the decision instead.", code="unchanged"
+        )
+    # The revised offer comes on top of what was accepted, not in place of it.
+    fund_check_offer(claim=claim, total=accepted_so_far(claim) + sum(revised.values(), Decimal(0)))
+    last = claim.offers.aggregate(v=Max("version"))["v"] or 0
+    reason = reason.strip()
+    offer = Offer.objects.create(
+        claim=claim,
+        version=last + 1,
+        total=sum(revised.values(), Decimal("0.00")),
+        proposed_by=actor.user,
+        approved_by=actor.user,
+        approved_at=timezone.now(),
+    )
+    OfferItem.objects.bulk_create(
+        OfferItem(
+            offer=offer,
+            head_of_loss=item.head_of_loss,
+            category=item.category,
+            amount_claimed=item.amount_claimed,
+            amount_offered=revised[item.pk],
+            reason=reason if revised[item.pk] != item.amount_claimed else "",
+            assessed_by=actor.user,
+        )
+        for item in disputed
+    )
+    core._make_offer(offer, today)
+    offer.save(update_fields=["accept_by", "made_at"])
+    review.state = move.target
+    review.decided_by = actor.user
+    review.decided_at = timezone.now()
+    review.reason = reason
+    review.revised_offer = offer
+    review.save(update_fields=["state", "decided_by", "decided_at", "reason", "revised_offer"])
+    _tell(
+        claim,
+        move,
+        actor,
+        reason=reason,
+        data={
+            "review": review.pk,
+            "offer_version": offer.version,
+            "total": str(offer.total),
+            "accept_by": offer.accept_by.isoformat() if offer.accept_by else "",
+        },
+    )
+    return offer
+
+
+@transaction.atomic
+def revised_offer_accept(
+    *,
+    claim_id: int,
+    actor: Actor,
+    offer_id: int,
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> Claim:
+    """The claimant accepts the revised offer for their disputed items. Only once the
+    part they accepted first is paid: the claim then goes back to ACCEPTED and the extra
+    amount is paid as a payment of its own, so no offer is ever paid twice."""
+    today = today or core._today()
+    claim = core._lock(claim_id)
+    core._check_actor(claim, actor, TRANSITIONS["revised_offer_accept"])
+    offer = _offer_made(claim, offer_id)
+    review = Review.objects.select_for_update().filter(claim=claim, revised_offer=offer).first()
+    if review is None:
+        raise ClaimError("There is no such offer on your claim.", code="not_found")
+    if review.state == ReviewState.ACCEPTED:
+        return claim  # a double click finds it accepted already
+    core._check_version(claim, expected_version)
+    move = _check_move(review, "revised_offer_accept", actor)
+    if claim.stage in (Stage.ACCEPTED, Stage.PAYMENT_PENDING):
+        raise ClaimError(
+            "We are still paying the part of the offer you accepted first. You can accept "
+            "this offer as soon as that payment is made: we will email you when it is.",
+            code="first_payment_pending",
+        )
+    _check_not_expired(offer, today)
+    core._check_can(claim, "revised_offer_accept", actor)
+    offer.items.update(response=ItemResponse.ACCEPTED)
+    review.state = move.target
+    review.accepted_at = timezone.now()
+    review.save(update_fields=["state", "accepted_at"])
+    core._move(
+        claim,
+        "revised_offer_accept",
+        actor,
+        data={
+            "offer_version": offer.version,
+            "review": review.pk,
+            "accepted": str(accepted_amount(offer)),
+        },
+    )
+    return claim

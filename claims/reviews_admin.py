@@ -1,0 +1,116 @@
+"""The claim page's section for the review of a disputed part (claims.reviews): what
+the claimant disputed and why, and, for a senior caseworker, the form that upholds the
+decision or makes a revised offer. The page only offers; the services decide who may."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from claims import reviews
+from claims.models import ItemResponse, OfferItem, Review, ReviewState
+from claims.money import format_money
+from claims.partial import accepted_amount
+from claims.services import Actor, ClaimError, _assessors
+
+
+@dataclass
+class ReviewSection:
+    review: Review
+    disputed: list[OfferItem]
+    accepted_total: str
+    disputed_total: str
+    can_decide: bool
+    # Why a senior caseworker who may decide reviews cannot decide this one.
+    held_back: str
+
+
+def review_sections(claim_id: int, user: Any) -> list[ReviewSection]:
+    if not user.has_perm("claims.view_offer"):
+        return []
+    sections = []
+    for review in (
+        Review.objects.filter(claim_id=claim_id)
+        .select_related("offer__approved_by", "decided_by", "revised_offer")
+        .prefetch_related("offer__items")
+        .order_by("-opened_at", "-id")
+    ):
+        disputed = [i for i in review.offer.items.all() if i.response == ItemResponse.DISPUTED]
+        may_decide = user.has_perm("claims.decide_review") and review.state == ReviewState.OPEN
+        shaped_it = _assessors(review.offer) | ({review.offer.approved_by_id} - {None})
+        held_back = ""
+        if may_decide and user.pk in shaped_it:
+            may_decide = False
+            held_back = (
+                "You assessed or approved this offer, so another senior caseworker must "
+                "decide the review."
+            )
+        sections.append(
+            ReviewSection(
+                review=review,
+                disputed=disputed,
+                accepted_total=format_money(accepted_amount(review.offer)),
+                disputed_total=format_money(
+                    sum((i.amount_offered for i in disputed), Decimal("0.00"))
+                ),
+                can_decide=may_decide,
+                held_back=held_back,
+            )
+        )
+    return sections
+
+
+def review_decide_view(
+    model_admin: Any, request: HttpRequest, claim_id: int, review_id: int
+) -> HttpResponseRedirect:
+    """Uphold or revise, by the button pressed. A refusal is a message on the claim
+    page; a role that may not decide reviews gets a 403."""
+    if request.method != "POST":
+        raise PermissionDenied
+    review = get_object_or_404(Review, pk=review_id, claim_id=claim_id)
+    back = reverse("admin:claims_claim_change", args=[claim_id]) + "#part-review"
+    actor = Actor.staff(request.user)
+    decision = request.POST.get("decision", "")
+    reason = request.POST.get("reason", "")
+    try:
+        version_text = request.POST.get("version", "")
+        if not version_text.isdigit():
+            raise ClaimError("The page was missing its version: reload it and try again.")
+        version = int(version_text)
+        if decision == "uphold":
+            reviews.part_review_uphold(
+                review_id=review.pk, actor=actor, reason=reason, expected_version=version
+            )
+            done = "The decision on the disputed items is upheld. The claimant is told by letter."
+        elif decision == "revise":
+            amounts = {
+                item.pk: request.POST.get(f"amount-{item.pk}", "")
+                for item in review.disputed_items()
+            }
+            offer = reviews.part_review_revise(
+                review_id=review.pk,
+                actor=actor,
+                reason=reason,
+                amounts=amounts,
+                expected_version=version,
+            )
+            done = (
+                f"A revised offer of {format_money(offer.total)} for the disputed items is made. "
+                "The claimant is told by letter."
+            )
+        else:
+            raise ClaimError("Choose to uphold the decision or to make a revised offer.")
+    except ClaimError as error:
+        if error.code == "forbidden":
+            raise PermissionDenied(error.message) from None
+        model_admin.message_user(request, error.message, messages.ERROR)
+        return HttpResponseRedirect(back)
+    model_admin.message_user(request, done, messages.SUCCESS)
+    return HttpResponseRedirect(back)
