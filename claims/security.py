@@ -14,11 +14,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import ImproperlyConfigured
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import urlencode
 
 STAFF_SESSION_KEY = "redress_staff"
@@ -39,6 +40,23 @@ class SecurityHeadersMiddleware:
         if "no-store" not in response.headers.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that a request which changed nothing in its session never
+    touches the browser's cookie. Django deletes the cookie whenever it names a session
+    that is not there, which races with a sign-in: opening a claim replaces the session
+    (a new key, the old one deleted), and a request already on its way with the old
+    cookie (the page's icon, a second tab, a double click) came back telling the browser
+    to delete its cookie, by then the new one: the claimant was signed straight out."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and not session.modified and session.is_empty():
+            if session.accessed:
+                patch_vary_headers(response, ("Cookie",))
+            return response
+        return super().process_response(request, response)
 
 
 @receiver(user_logged_in)

@@ -94,7 +94,7 @@ MIDDLEWARE = [
     # After whitenoise: static files keep their long cache; every page gets the rest.
     "claims.security.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "claims.security.SessionMiddleware",  # Django's, safe against a stale cookie
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -154,6 +154,41 @@ def test_the_session_ends_after_thirty_idle_minutes(client, claim):
     assert "30 minutes without activity" in closed.content.decode()
 
 
+@pytest.mark.parametrize("stale", ["/favicon.ico", "/my-claim/", "/link/open/"])
+def test_a_request_still_carrying_the_old_cookie_does_not_sign_the_claimant_out(
+    client, claim, settings, stale
+):
+    """The browser asks for the page's icon (or a second tab loads, or the button is
+    pressed twice) with the cookie from before the claim was opened; that request comes
+    back after opening has replaced the session. Its answer must leave the new cookie be."""
+    token = access_link_issue(claim=claim, purpose="follow")
+    client.get(f"/link/{token}/")  # a session holding the link, as the confirm page has
+    old_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post("/link/open/")
+    new_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    late = Client()
+    late.cookies[settings.SESSION_COOKIE_NAME] = old_key
+    answer = late.post(stale) if stale == "/link/open/" else late.get(stale)
+
+    assert new_key != old_key
+    assert settings.SESSION_COOKIE_NAME not in answer.cookies  # neither deleted nor replaced
+    assert client.get("/my-claim/").status_code == 200
+
+
+def test_signing_out_still_replaces_the_cookie(client, claim, settings):
+    client.post(f"/link/{access_link_issue(claim=claim, purpose='follow')}/")
+    signed_in_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    signed_out = client.post("/sign-out/")
+    old = Client()
+    old.cookies[settings.SESSION_COOKIE_NAME] = signed_in_key
+
+    assert signed_out.cookies[settings.SESSION_COOKIE_NAME].value not in ("", signed_in_key)
+    assert client.get("/my-claim/").url == "/follow/"
+    assert old.get("/my-claim/").url == "/follow/"
+
+
 def test_a_session_opens_one_claim_and_no_other(client, people):
     mine = claim_in_stage(Stage.SUBMITTED, people=people)
     theirs = claim_in_stage(Stage.INFORMATION_REQUESTED, people=People())
