@@ -1,5 +1,6 @@
 """The staff site's per-request costs: the index of apps built only when a page shows
-it, and a user's permissions read in one query instead of two.
+it, and a user's permissions read in one query instead of two, and then kept in the
+cache until someone's role changes (claims.staff_cache).
 
 Every admin page puts the list of apps and models in its context for the navigation
 sidebar, which Redress turns off (config/urls.py): building it checks each model's
@@ -16,6 +17,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.utils.functional import SimpleLazyObject
 
+from claims import staff_cache
+
 
 class RedressAdminSite(AdminSite):
     def get_app_list(self, request: Any, app_label: str | None = None) -> Any:
@@ -24,21 +27,26 @@ class RedressAdminSite(AdminSite):
 
 class PermissionsModelBackend(ModelBackend):
     """Django's ModelBackend, with the user's own and their groups' permissions read in
-    one query (a UNION) instead of two, on every staff page. Same answers, same
-    per-request cache on the user."""
+    one query (a UNION) instead of two, and kept in the cache between requests until
+    any role changes. Same answers, same per-request cache on the user."""
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            if user_obj.is_superuser:
-                perms = Permission.objects.values_list("content_type__app_label", "codename")
-            else:
-                fields = ("content_type__app_label", "codename")
-                own = Permission.objects.filter(user=user_obj).values_list(*fields).order_by()
-                grouped = (
-                    Permission.objects.filter(group__user=user_obj).values_list(*fields).order_by()
-                )
-                perms = own.union(grouped)
-            user_obj._perm_cache = {f"{app}.{codename}" for app, codename in perms}
+            kind = "all" if user_obj.is_superuser else str(user_obj.pk)
+            user_obj._perm_cache = staff_cache.cached(
+                f"redress:permissions:{kind}", staff_cache.ROLES, lambda: _read(user_obj)
+            )
         return user_obj._perm_cache  # type: ignore[no-any-return]
+
+
+def _read(user: Any) -> set[str]:
+    if user.is_superuser:
+        perms = Permission.objects.values_list("content_type__app_label", "codename")
+    else:
+        fields = ("content_type__app_label", "codename")
+        own = Permission.objects.filter(user=user).values_list(*fields).order_by()
+        grouped = Permission.objects.filter(group__user=user).values_list(*fields).order_by()
+        perms = own.union(grouped)
+    return {f"{app}.{codename}" for app, codename in perms}

@@ -18,4 +18,7 @@ class ClaimsConfig(AppConfig):
         from claims import (
             crypto,  # noqa: F401  (registers the key system check)
             security,  # noqa: F401  (starts each staff session's clock)
+            staff_cache,
         )
+
+        staff_cache.connect()

@@ -221,10 +221,25 @@ def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
 
 
 def claims_list(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-    """The claims list's rows with everything their columns show, in fixed queries."""
-    return with_amount_claimed(queryset.select_related("scheme", "assigned_to")).prefetch_related(
-        Prefetch("flags", queryset=ClaimFlag.objects.order_by("kind", "id"))
+    """The claims list's rows with everything their columns show but the flags (see
+    `with_flags`), in one query."""
+    return with_amount_claimed(queryset.select_related("scheme", "assigned_to"))
+
+
+def with_flags(claims: list[Claim]) -> list[Claim]:
+    """Each claim given `flag_list`, its flags as (kind, reason) in kind order: one
+    query for the lot, with none of a prefetch's model building (most have none)."""
+    found: dict[int, list[tuple[str, str]]] = {claim.pk: [] for claim in claims}
+    rows = (
+        ClaimFlag.objects.filter(claim_id__in=list(found))
+        .order_by("kind", "id")
+        .values_list("claim_id", "kind", "reason")
     )
+    for claim_id, kind, reason in rows:
+        found[claim_id].append((kind, reason))
+    for claim in claims:
+        claim.flag_list = found[claim.pk]  # type: ignore[attr-defined]
+    return claims
 
 
 def caseworkers() -> QuerySet[Any]:

@@ -40,7 +40,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.debug import sensitive_variables
 
-from claims import access_audit, payments, selectors, services
+from claims import access_audit, payments, selectors, services, staff_cache
 from claims.admin_mixins import NoWritesMixin
 from claims.csv_export import csv_response
 from claims.letters_admin import generate_letters
@@ -188,13 +188,27 @@ class CappedCountPaginator(Paginator):
 
 
 def caseworker_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    """Who may be assigned claims, read once per request: the assigned-caseworker
-    filter and the bulk-assign menu both list them."""
-    cached: list[tuple[str, str]] | None = getattr(request, "_redress_caseworkers", None)
-    if cached is None:
-        cached = [(str(user.pk), str(user)) for user in selectors.caseworkers()]
-        request._redress_caseworkers = cached  # type: ignore[attr-defined]
-    return cached
+    """Who may be assigned claims, for the assigned-caseworker filter and the
+    bulk-assign menu: kept in the cache until someone's role changes."""
+    return staff_cache.cached(
+        "redress:caseworker-choices",
+        staff_cache.ROLES,
+        lambda: [(str(user.pk), str(user)) for user in selectors.caseworkers()],
+    )
+
+
+class SchemeFilter(admin.SimpleListFilter):
+    """The admin's filter for a foreign key, with the schemes kept in the cache."""
+
+    title = "scheme"
+    parameter_name = "scheme__id__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return staff_cache.scheme_choices()
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        value = self.value()
+        return queryset.filter(scheme_id=int(value)) if value and value.isdigit() else queryset
 
 
 SELECTED = mark_safe(" selected")
@@ -230,6 +244,7 @@ class WorkspaceChangeList(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         self.queryset = self.queryset.only(*self.COLUMNS)
         super().get_results(request)
+        self.result_list = selectors.with_flags(list(self.result_list))
 
 
 class AssignForm(ActionForm):
@@ -239,11 +254,12 @@ class AssignForm(ActionForm):
     assignee = forms.CharField(required=False, label="Caseworker", widget=QuickSelect)
 
 
-def _flag_badges(flags: list[ClaimFlag]) -> str:
+def _flag_badges(flags: list[tuple[str, str]]) -> str:
+    labels = dict(ClaimFlag.Kind.choices)
     return format_html_join(
         " ",
         '<span class="redress-flag" title="{}">{}</span>',
-        ((flag.reason, flag.get_kind_display()) for flag in flags),
+        ((reason, labels.get(kind, kind)) for kind, reason in flags),
     )
 
 
@@ -292,7 +308,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         "flag_badges",
     ]
     list_display_links = ["reference", "claimant"]
-    list_filter = [QueueFilter, "stage", "scheme", AssignedFilter, FlagFilter, AgeFilter]
+    list_filter = [QueueFilter, "stage", SchemeFilter, AssignedFilter, FlagFilter, AgeFilter]
     search_fields = ["reference", "full_name", "email", "postcode"]
     search_help_text = "A reference (with or without hyphens), a name, an email or a postcode."
     ordering = ["-id"]
@@ -405,7 +421,10 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Flags")
     def flag_badges(self, claim: Claim) -> str:
-        return _flag_badges(list(claim.flags.all()))
+        flags = getattr(claim, "flag_list", None)
+        if flags is None:
+            flags = list(claim.flags.order_by("kind", "id").values_list("kind", "reason"))
+        return _flag_badges(flags)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         current = request.GET.get("queue", "")
@@ -475,7 +494,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
                 claim.amount_claimed,  # type: ignore[attr-defined]
                 "; ".join(flag.get_kind_display() for flag in claim.flags.all()),
             )
-            for claim in queryset.order_by("pk").iterator(chunk_size=2000)
+            for claim in queryset.prefetch_related("flags").order_by("pk").iterator(chunk_size=2000)
         )
         header = ["reference", "scheme", "stage", "submitted_at", "full_name", "email", "phone",
                   "postcode", "assigned_to", "amount_claimed", "flags"]  # fmt: skip

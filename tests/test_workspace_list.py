@@ -203,10 +203,12 @@ def test_the_claims_list_runs_the_same_queries_for_one_claim_as_for_many(
 
     with CaptureQueriesContext(connection) as one:
         client.get(CLAIMS_LIST)
+    expected = len(one)  # now: the next request empties Django's query log
     for _ in range(6):
         _busy_claim(People(), heads=3, notes=2)  # other schemes, other caseworkers
+    client.get(CLAIMS_LIST)  # new staff and schemes: the cached lists are read again
 
-    with django_assert_num_queries(len(one)):
+    with django_assert_num_queries(expected):
         response = client.get(CLAIMS_LIST)
     assert len(listed(response)) == 7
 

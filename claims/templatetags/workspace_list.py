@@ -78,8 +78,8 @@ def workspace_table(cl: Any) -> dict[str, Any]:
                 assigned=escape(str(claim.assigned_to)) if claim.assigned_to_id else "—",
                 amount=escape(format_money(claim.amount_claimed)),
                 flags="".join(
-                    _FLAG.format(escape(flag.reason), escape(_FLAG_KINDS.get(flag.kind, flag.kind)))
-                    for flag in claim.flags.all()
+                    _FLAG.format(escape(reason), escape(_FLAG_KINDS.get(kind, kind)))
+                    for kind, reason in claim.flag_list
                 ),
             )
         )

@@ -1,0 +1,106 @@
+"""What every staff page reads and almost never changes, kept in the cache between
+requests: a user's permissions, the caseworkers who may be assigned claims, the
+schemes. Without it each list page asks the database for all three.
+
+Each value is stored beside the version of what it was read from. Any change to roles
+(users, groups, permissions and the links between them) or to schemes gives that a
+new version, at once and again when its transaction commits, so the next request
+reads afresh: a permission taken away stops working on the very next page. A cache
+that cannot be reached is passed by; the database answers, as it would without this.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from claims.models import Scheme
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ROLES = "redress:roles-version"
+SCHEMES = "redress:schemes-version"
+ENTRY_SECONDS = 3600
+
+
+def cached(name: str, depends_on: str, compute: Callable[[], T]) -> T:
+    """`compute()`, or what it gave last time if `depends_on` has not changed since."""
+    try:
+        found = cache.get_many([depends_on, name])
+        version = found.get(depends_on)
+        if version is None:
+            cache.add(depends_on, uuid.uuid4().hex, None)
+            version = cache.get(depends_on)
+        entry = found.get(name)
+        if entry is not None and version is not None and entry[0] == version:
+            return entry[1]  # type: ignore[no-any-return]
+    except Exception:
+        log.warning("The cache could not be read; asking the database.", exc_info=True)
+        return compute()
+    value = compute()
+    if version is not None:
+        try:
+            cache.set(name, (version, value), ENTRY_SECONDS)
+        except Exception:
+            log.warning("The cache could not be written.", exc_info=True)
+    return value
+
+
+def changed(depends_on: str) -> None:
+    """Everything read from `depends_on` is read afresh. Now, and again at commit:
+    a request that read the database before the change committed may have stored
+    the old value under the version given now."""
+
+    def bump() -> None:
+        try:
+            cache.set(depends_on, uuid.uuid4().hex, None)
+        except Exception:
+            log.warning("The cache could not be written; %s not renewed.", depends_on,
+                        exc_info=True)  # fmt: skip
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _roles_changed(sender: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    # Each sign-in saves last_login; that changes nobody's role.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    changed(ROLES)
+
+
+def _schemes_changed(sender: Any, **kwargs: Any) -> None:
+    changed(SCHEMES)
+
+
+def connect() -> None:
+    """Called from ClaimsConfig.ready."""
+    user_model = get_user_model()
+    for model in (user_model, Group, Permission):
+        post_save.connect(_roles_changed, sender=model, dispatch_uid=f"roles-save-{model}")
+        post_delete.connect(_roles_changed, sender=model, dispatch_uid=f"roles-del-{model}")
+    for through in (
+        user_model.groups.through,
+        user_model.user_permissions.through,
+        Group.permissions.through,
+    ):
+        m2m_changed.connect(_roles_changed, sender=through, dispatch_uid=f"roles-m2m-{through}")
+    post_save.connect(_schemes_changed, sender=Scheme, dispatch_uid="schemes-save")
+    post_delete.connect(_schemes_changed, sender=Scheme, dispatch_uid="schemes-delete")
+
+
+def scheme_choices() -> list[tuple[str, str]]:
+    def read() -> list[tuple[str, str]]:
+        schemes = Scheme.objects.order_by("name").values_list("pk", "name")
+        return [(str(pk), name) for pk, name in schemes]
+
+    return cached("redress:scheme-choices", SCHEMES, read)

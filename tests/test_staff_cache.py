@@ -1,0 +1,112 @@
+"""Permissions, caseworkers and schemes kept in the cache between staff requests
+(claims.staff_cache): read from the database once, and afresh the moment anything
+they were read from changes, so a role taken away stops working on the next page."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.core.cache import cache, caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from claims import roles
+from tests.factories import SchemeFactory, claim_in_stage, staff
+
+pytestmark = pytest.mark.django_db
+CLAIMS_LIST = reverse("admin:claims_claim_changelist")
+
+
+def fresh(user: User) -> User:
+    """The user as the next request loads it: no per-request permission cache."""
+    return User.objects.get(pk=user.pk)
+
+
+def test_permissions_are_read_once_then_from_the_cache():
+    caseworker = staff(roles.CASEWORKER)
+    assert fresh(caseworker).has_perm("claims.assess_claim")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert fresh(caseworker).has_perm("claims.assess_claim")
+
+    assert not [q for q in queries if "auth_permission" in q["sql"]]
+
+
+@pytest.mark.parametrize(
+    "take_away",
+    [
+        lambda user: user.groups.clear(),
+        lambda user: user.groups.remove(Group.objects.get(name=roles.CASEWORKER)),
+        lambda user: Group.objects.get(name=roles.CASEWORKER).user_set.remove(user),
+        lambda user: Group.objects.get(name=roles.CASEWORKER).permissions.remove(
+            Permission.objects.get(codename="assess_claim")
+        ),
+        lambda user: Permission.objects.get(codename="assess_claim").delete(),
+    ],
+    ids=["groups cleared", "group removed", "removed from group", "role changed", "deleted"],
+)
+def test_a_permission_taken_away_stops_working_at_once(take_away):
+    caseworker = staff(roles.CASEWORKER)
+    assert fresh(caseworker).has_perm("claims.assess_claim")  # now in the cache
+
+    take_away(caseworker)
+
+    assert not fresh(caseworker).has_perm("claims.assess_claim")
+
+
+def test_a_permission_given_works_at_once():
+    user = staff(roles.FINANCE_OFFICER)
+    assert not fresh(user).has_perm("claims.assess_claim")
+
+    user.user_permissions.add(Permission.objects.get(codename="assess_claim"))
+
+    assert fresh(user).has_perm("claims.assess_claim")
+
+
+def test_a_superuser_demoted_loses_everything_at_once():
+    user = staff(roles.FINANCE_OFFICER, is_superuser=True)
+    assert fresh(user).has_perm("claims.assess_claim")
+
+    user.is_superuser = False
+    user.save()
+
+    assert not fresh(user).has_perm("claims.assess_claim")
+
+
+def test_a_sign_in_does_not_empty_the_cache():
+    caseworker = staff(roles.CASEWORKER)
+    fresh(caseworker).has_perm("claims.assess_claim")
+    version = cache.get("redress:roles-version")
+
+    caseworker.save(update_fields=["last_login"])
+
+    assert cache.get("redress:roles-version") == version
+
+
+def test_a_new_caseworker_and_a_new_scheme_are_listed_on_the_next_page(client):
+    caseworker = staff(roles.CASEWORKER, username="first-caseworker")
+    client.force_login(caseworker)
+    claim_in_stage("submitted")
+    first = client.get(CLAIMS_LIST).content.decode()
+
+    staff(roles.CASEWORKER, username="new-caseworker")
+    SchemeFactory(name="A scheme made just now")
+    second = client.get(CLAIMS_LIST).content.decode()
+
+    assert "new-caseworker" not in first and "A scheme made just now" not in first
+    assert "new-caseworker" in second and "A scheme made just now" in second
+
+
+def test_with_the_cache_unreachable_the_database_answers(monkeypatch):
+    caseworker = staff(roles.CASEWORKER)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    backend = caches["default"]
+    monkeypatch.setattr(backend, "get_many", broken)
+    monkeypatch.setattr(backend, "set", broken)
+
+    assert fresh(caseworker).has_perm("claims.assess_claim")
+    assert not fresh(caseworker).has_perm("claims.approve_offer")
