@@ -508,15 +508,36 @@ def suggested_award(band: DistressBand, claimed: Decimal | None = None) -> Decim
     return round_money((middle / 10).to_integral_value() * 10)
 
 
-def claim_for_page(claim_id: int) -> Claim:
-    return Claim.objects.select_related("scheme", "assigned_to", "register_entry").get(pk=claim_id)
+def sees_bank_details(user: Any) -> bool:
+    # Masked only: finance officers see the full values through an audited view, and
+    # caseworkers see a change on hold, which they confirm.
+    return bool(user.has_perm("claims.view_payment_details") or user.has_perm("claims.assess_claim"))
+
+
+def claim_for_page(claim_id: int, user: Any) -> Claim:
+    """The claim, its scheme and people, and its bank details only for those who see them."""
+    related = ["scheme", "assigned_to", "register_entry"]
+    if sees_bank_details(user):
+        related.append("bank_details")
+    return Claim.objects.select_related(*related).get(pk=claim_id)
+
+
+def distress_bands(scheme: Scheme) -> list[DistressBand]:
+    """The scheme's bands, kept in the cache until a scheme or band changes."""
+    from claims import staff_cache
+
+    return staff_cache.cached(
+        f"redress:distress-bands:{scheme.pk}",
+        staff_cache.SCHEMES,
+        lambda: list(scheme.distress_bands.order_by("position")),
+    )
 
 
 def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPage:
     """Everything the claim page shows, in a fixed number of queries; sections a role
     may not see are not fetched at all. `claim`, if given, is claim_for_page's."""
     if claim is None or claim.pk != claim_id:
-        claim = claim_for_page(claim_id)
+        claim = claim_for_page(claim_id, user)
     sees_case = user.has_perm("claims.view_headofloss")
     heads: list[HeadRow] = []
     evidence: list[Evidence] = []
@@ -577,7 +598,7 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         else []
     )
     flags = list(claim.flags.order_by("kind", "id")) if sees_case else []
-    bands = list(claim.scheme.distress_bands.order_by("position")) if sees_case else []
+    bands = distress_bands(claim.scheme) if sees_case else []
     distress_claimed = next(
         (
             row.head.amount_claimed
@@ -587,10 +608,11 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         None,
     )
     bank_details = None
-    # Masked only: finance officers see the full values through an audited view, and
-    # caseworkers see a change on hold, which they confirm.
-    if user.has_perm("claims.view_payment_details") or user.has_perm("claims.assess_claim"):
-        bank_details = BankDetails.objects.filter(claim=claim).first()
+    if sees_bank_details(user):
+        try:
+            bank_details = claim.bank_details  # read with the claim by claim_for_page
+        except BankDetails.DoesNotExist:
+            bank_details = None
     can_assess = bool(heads) and (
         (claim.stage == Stage.ASSESSMENT and user.has_perm("claims.assess_claim"))
         or (claim.stage == Stage.REVIEW and user.has_perm("claims.decide_review"))

@@ -1,6 +1,6 @@
 """What every staff page reads and almost never changes, kept in the cache between
 requests: a user's permissions, the caseworkers who may be assigned claims, the
-schemes. Without it each list page asks the database for all three.
+schemes and their distress bands. Without it each list page asks the database for all three.
 
 Each value is stored beside the version of what it was read from. Any change to roles
 (users, groups, permissions and the links between them) or to schemes gives that a
@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from claims.models import Scheme
+from claims.models import DistressBand, Scheme
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,8 +94,9 @@ def connect() -> None:
         Group.permissions.through,
     ):
         m2m_changed.connect(_roles_changed, sender=through, dispatch_uid=f"roles-m2m-{through}")
-    post_save.connect(_schemes_changed, sender=Scheme, dispatch_uid="schemes-save")
-    post_delete.connect(_schemes_changed, sender=Scheme, dispatch_uid="schemes-delete")
+    for model in (Scheme, DistressBand):
+        post_save.connect(_schemes_changed, sender=model, dispatch_uid=f"schemes-save-{model}")
+        post_delete.connect(_schemes_changed, sender=model, dispatch_uid=f"schemes-del-{model}")
 
 
 def scheme_choices() -> list[tuple[str, str]]:

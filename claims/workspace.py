@@ -580,7 +580,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         if read is not None and str(read.pk) == str(object_id):
             return read
         try:
-            return selectors.claim_for_page(int(object_id))
+            return selectors.claim_for_page(int(object_id), request.user)
         except (ValueError, Claim.DoesNotExist):
             return None
 

@@ -110,3 +110,21 @@ def test_with_the_cache_unreachable_the_database_answers(monkeypatch):
 
     assert fresh(caseworker).has_perm("claims.assess_claim")
     assert not fresh(caseworker).has_perm("claims.approve_offer")
+
+
+def test_a_changed_distress_band_is_read_afresh():
+    from claims import selectors
+
+    scheme = SchemeFactory()
+    before = [b.name for b in selectors.distress_bands(scheme)]
+    band = scheme.distress_bands.order_by("position").first()
+
+    band.name = "Renamed just now"
+    band.save()
+    with CaptureQueriesContext(connection) as queries:
+        first = [b.name for b in selectors.distress_bands(scheme)]
+        again = [b.name for b in selectors.distress_bands(scheme)]
+
+    assert before and before[0] != "Renamed just now"
+    assert first == again == ["Renamed just now", *before[1:]]
+    assert len(queries) == 1  # read afresh once, then from the cache
