@@ -511,7 +511,7 @@ def suggested_award(band: DistressBand, claimed: Decimal | None = None) -> Decim
 def sees_bank_details(user: Any) -> bool:
     # Masked only: finance officers see the full values through an audited view, and
     # caseworkers see a change on hold, which they confirm.
-    return bool(user.has_perm("claims.view_payment_details") or user.has_perm("claims.assess_claim"))
+    return any(user.has_perm(f"claims.{p}") for p in ("view_payment_details", "assess_claim"))
 
 
 def claim_for_page(claim_id: int, user: Any) -> Claim:
