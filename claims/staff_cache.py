@@ -94,9 +94,10 @@ def connect() -> None:
         Group.permissions.through,
     ):
         m2m_changed.connect(_roles_changed, sender=through, dispatch_uid=f"roles-m2m-{through}")
-    for model in (Scheme, DistressBand):
-        post_save.connect(_schemes_changed, sender=model, dispatch_uid=f"schemes-save-{model}")
-        post_delete.connect(_schemes_changed, sender=model, dispatch_uid=f"schemes-del-{model}")
+    for scheme_model in (Scheme, DistressBand):
+        uid = f"schemes-{scheme_model.__name__}"
+        post_save.connect(_schemes_changed, sender=scheme_model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(_schemes_changed, sender=scheme_model, dispatch_uid=f"{uid}-delete")
 
 
 def scheme_choices() -> list[tuple[str, str]]:
