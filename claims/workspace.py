@@ -13,7 +13,9 @@ overwriting. Queries live in `claims.selectors`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
@@ -146,6 +149,7 @@ class CappedCountPaginator(Paginator):
     "more than 1,000" and adds the database planner's estimate, labelled as one."""
 
     CAP = 1_000
+    ESTIMATE_SECONDS = 300
 
     def _ids(self) -> QuerySet[Any]:
         # Only the ids, in no order: the columns' subqueries need not run to be counted.
@@ -170,12 +174,22 @@ class CappedCountPaginator(Paginator):
         None when under the cap or on a database that gives none."""
         if not self.capped or connection.vendor != "postgresql":
             return None
+        # An estimate of a list over a thousand long need not be read on every page:
+        # the same filters reuse it for a few minutes.
+        sql, params = self._ids().query.sql_with_params()
+        key = "redress:list-estimate:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+        with contextlib.suppress(Exception):
+            if (rows := cache.get(key)) is not None:
+                return int(rows) or None
         try:
             plan = json.loads(self._ids().explain(format="json"))
             rows = int(plan[0]["Plan"]["Plan Rows"])
         except (DatabaseError, ValueError, LookupError, TypeError):
             return None
-        return rows if rows > self.CAP else None
+        estimate = rows if rows > self.CAP else None
+        with contextlib.suppress(Exception):
+            cache.set(key, estimate or 0, self.ESTIMATE_SECONDS)
+        return estimate
 
     @property
     def summary(self) -> str:

@@ -400,3 +400,27 @@ def test_the_list_offers_no_per_filter_counts(client, claims, people):
 
     assert "Show counts" not in page and "Hide counts" not in page
     assert "My claims</a>" in page
+
+
+@pytest.mark.postgres
+def test_the_estimate_past_the_cap_is_read_once_for_the_same_filters(monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from claims.workspace import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
+    scheme = SchemeFactory()
+    for _ in range(5):
+        draft_claim(scheme=scheme)
+    claims = Claim.objects.filter(scheme=scheme).order_by("-id")
+
+    with CaptureQueriesContext(connection) as queries:
+        first = CappedCountPaginator(claims, 2).estimate
+        again = CappedCountPaginator(claims, 2).estimate
+        other = CappedCountPaginator(claims.exclude(pk=0), 2).estimate
+
+    explains = [q["sql"] for q in queries if q["sql"].startswith("EXPLAIN")]
+    assert first == again  # the planner's figure, whatever it is
+    assert other is None or other > 3
+    assert len(explains) == 2  # once for each set of filters
