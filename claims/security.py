@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
@@ -86,6 +87,15 @@ class StaffSessionTimeoutMiddleware:
             age = now - float(state.get("since", 0))
             if idle > settings.STAFF_IDLE_MINUTES * 60 or age > settings.STAFF_SESSION_HOURS * 3600:
                 logout(request)
+                # Said on the sign-in page, so nobody wonders where their work went.
+                messages.info(
+                    request,
+                    f"For security you were signed out after {settings.STAFF_IDLE_MINUTES} "
+                    "minutes without activity. Sign in again to carry on."
+                    if idle > settings.STAFF_IDLE_MINUTES * 60
+                    else f"For security a staff session lasts at most "
+                    f"{settings.STAFF_SESSION_HOURS} hours. Sign in again to carry on.",
+                )
                 query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
                 return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
             if idle >= SEEN_REFRESH_SECONDS:

@@ -99,9 +99,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Before the staff session's clock, which says why it signed someone out.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "claims.security.StaffSessionTimeoutMiddleware",
     "claims.staff_auth.StaffSecondFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: it turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",

@@ -66,5 +66,10 @@ def test_a_staff_session_ends_when_idle_and_after_a_working_day(
         assert response.status_code == 302
         assert response.url.startswith(reverse("account_login"))
         assert "_auth_user_id" not in client.session
+        told = client.get(response.url).content.decode()
+        if pause > dt.timedelta(minutes=30):
+            assert "signed out after 30 minutes without activity" in told
+        else:
+            assert "a staff session lasts at most 10 hours" in told
     else:
         assert response.status_code == 200
