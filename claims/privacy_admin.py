@@ -9,12 +9,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from claims import privacy
-from claims.models import Claim
+from claims.models import Claim, Stage
 from claims.services import Actor, ClaimError
 
 
@@ -44,7 +45,29 @@ def subject_access_view(request: HttpRequest, claim_id: int) -> Any:
     description="Erase personal data of selected drafts (never submitted)",
     permissions=["erase_personal_data"],
 )
-def erase_drafts(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+def erase_drafts(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[Claim]
+) -> TemplateResponse | None:
+    """First a page that lists what would be erased and what would be kept, as the
+    admin's own "delete selected" does; the erasing happens only from its button."""
+    if request.POST.get("post") != "yes":
+        claims = list(
+            queryset.select_related(None)
+            .order_by("pk")
+            .only("pk", "reference", "stage", "created_at")
+        )
+        return TemplateResponse(
+            request,
+            "admin/claims/claim/erase_drafts_confirm.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": "Erase the personal data of these drafts?",
+                "opts": modeladmin.model._meta,
+                "drafts": [c for c in claims if c.stage == Stage.DRAFT],
+                "kept": [c for c in claims if c.stage != Stage.DRAFT],
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
     erased, refused = 0, []
     for claim_id in queryset.values_list("pk", flat=True):
         try:
@@ -61,3 +84,4 @@ def erase_drafts(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Claim
         modeladmin.message_user(request, f"Erased {erased} draft(s).", messages.SUCCESS)
     for message in refused:
         modeladmin.message_user(request, message, messages.ERROR)
+    return None

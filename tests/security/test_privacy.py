@@ -226,11 +226,33 @@ def test_an_export_is_a_post_never_a_link(client, people):
 
 
 def erase(client, *claims: Claim):
+    """The action, then the confirmation page's "Yes" button."""
     return client.post(
         reverse("admin:claims_claim_changelist"),
-        {"action": "erase_drafts", "_selected_action": [c.pk for c in claims]},
+        {"action": "erase_drafts", "_selected_action": [c.pk for c in claims], "post": "yes"},
         follow=True,
     )
+
+
+def test_erasing_drafts_asks_first_and_erases_nothing_until_confirmed(client, people):
+    claimant = Client()
+    draft = start_claim(claimant, SchemeFactory())
+    fill_draft(claimant)
+    submitted = claim_in_stage(Stage.SUBMITTED, people=people)
+    client.force_login(staff(roles.SCHEME_ADMINISTRATOR))
+
+    asked = client.post(
+        reverse("admin:claims_claim_changelist"),
+        {"action": "erase_drafts", "_selected_action": [draft.pk, submitted.pk]},
+    )
+
+    page = asked.content.decode()
+    draft.refresh_from_db()
+    assert asked.status_code == 200
+    assert "It cannot be undone" in page and "Yes, erase 1 draft" in page
+    assert draft.reference in page and submitted.reference in page  # erased / kept
+    assert draft.full_name and draft.personal_data_erased_at is None
+    assert not AuditEvent.objects.filter(action="draft_erased").exists()
 
 
 def test_a_scheme_administrator_erases_a_draft_and_its_files(
