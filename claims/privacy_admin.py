@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponseRedirect
@@ -65,7 +66,7 @@ def erase_drafts(
                 "opts": modeladmin.model._meta,
                 "drafts": [c for c in claims if c.stage == Stage.DRAFT],
                 "kept": [c for c in claims if c.stage != Stage.DRAFT],
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )
     erased, refused = 0, []
