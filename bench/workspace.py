@@ -10,12 +10,13 @@ the import within 2x the COPY, peak memory <= 320 MB.
 Needs PostgreSQL: it creates postgres://postgres@127.0.0.1:5432/redress_bench_workspace
 (or BENCH_POSTGRES_URL; the name must contain "bench"), fills it with COPY, and drops it
 at the end, also on an error or Ctrl-C; with no server it says so and stops. Everything
-runs on 127.0.0.1; each page's load is bounded by --requests and --max-seconds. Prints
-figures; not a pass/fail test.
+runs on 127.0.0.1; each page's load is bounded by --requests and --max-seconds, and is
+timed in --rounds alternating rounds with the bare view, so other load on the machine
+falls on every page alike. Prints figures; not a pass/fail test.
 
     .venv/bin/python bench/workspace.py [--claims 1000000] [--register-rows 1000000]
                                         [--requests 2000] [--concurrency 4] [--workers 2]
-                                        [--keep] [--reuse]
+                                        [--rounds 3] [--keep] [--reuse]
 
 Filling a million claims takes minutes. While you iterate, --keep leaves the filled
 database in place at the end, and --reuse (which implies --keep) runs on a database a
@@ -464,17 +465,32 @@ def load(
     return len(latencies), time.perf_counter() - started, latencies, errors
 
 
-def measure(name: str, port: int, path: str, cookie: str, args: argparse.Namespace) -> Result:
-    load(port, path, cookie, requests=max(20, args.requests // 20), concurrency=args.concurrency,
-         max_seconds=10)  # fmt: skip
-    count, seconds, latencies, errors = load(
-        port, path, cookie, requests=args.requests, concurrency=args.concurrency,
-        max_seconds=args.max_seconds,
-    )  # fmt: skip
-    if not latencies:
-        raise SystemExit(f"{name}: every request failed ({path})")
-    return Result(name, count, seconds, percentile(latencies, 0.5), percentile(latencies, 0.99),
-                  errors)  # fmt: skip
+def measure_all(
+    port: int, pages: list[tuple[str, str, str]], args: argparse.Namespace
+) -> list[Result]:
+    """Every page, bare view included, in `args.rounds` rounds, the order reversed each
+    round, so load from anything else on the machine falls on all of them alike rather
+    than on whichever page was timed when it came. Each page is warmed up first."""
+    for _, path, cookie in pages:
+        load(port, path, cookie, requests=max(20, args.requests // 20),
+             concurrency=args.concurrency, max_seconds=10)  # fmt: skip
+    totals = {name: (0, 0.0, [], 0) for name, _, _ in pages}
+    for number in range(args.rounds):
+        for name, path, cookie in pages[:: 1 if number % 2 == 0 else -1]:
+            count, seconds, latencies, errors = load(
+                port, path, cookie, requests=-(-args.requests // args.rounds),
+                concurrency=args.concurrency, max_seconds=args.max_seconds / args.rounds,
+            )  # fmt: skip
+            done, took, seen, failed = totals[name]
+            totals[name] = (done + count, took + seconds, seen + latencies, failed + errors)
+    results = []
+    for name, path, _ in pages:
+        count, seconds, latencies, errors = totals[name]
+        if not latencies:
+            raise SystemExit(f"{name}: every request failed ({path})")
+        results.append(Result(name, count, seconds, percentile(latencies, 0.5),
+                              percentile(latencies, 0.99), errors))  # fmt: skip
+    return results
 
 
 @contextlib.contextmanager
@@ -631,6 +647,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--max-seconds", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per page")
     parser.add_argument(
         "--keep", action="store_true", help="leave the filled database in place at the end"
     )
@@ -687,10 +704,8 @@ def main() -> None:
             ("search by reference", f"/admin/claims/claim/?q={data.search_reference}", cookie),
             ("claim page", f"/admin/claims/claim/{data.page_claim_id}/change/", cookie),
         ]
-        results: list[Result] = []
         with gunicorn(env, port, args.workers, tmp / "gunicorn.log"):
-            for name, path, page_cookie in pages:
-                results.append(measure(name, port, path, page_cookie, args))
+            results = measure_all(port, pages, args)
         bare = results[0]
         print(f"\n  {'page':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
               f"{'x bare req/s':>13} {'x bare p99':>11}  errors")  # fmt: skip
