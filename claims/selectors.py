@@ -495,6 +495,7 @@ class ClaimPage:
     due_by: dt.date | None
     overdue: bool
     bank_details: Any = None
+    payments: list[Any] = field(default_factory=list)
 
 
 def suggested_award(band: DistressBand, claimed: Decimal | None = None) -> Decimal:
@@ -613,6 +614,12 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
             bank_details = claim.bank_details  # read with the claim by claim_for_page
         except BankDetails.DoesNotExist:
             bank_details = None
+    # For finance officers: each payment and the batch it went in.
+    payments = (
+        list(claim.payments.select_related("batch").order_by("created_at", "id"))
+        if user.has_perm("claims.manage_payments")
+        else []
+    )
     can_assess = bool(heads) and (
         (claim.stage == Stage.ASSESSMENT and user.has_perm("claims.assess_claim"))
         or (claim.stage == Stage.REVIEW and user.has_perm("claims.decide_review"))
@@ -646,6 +653,7 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         due_by=due,
         overdue=due is not None and due < today and claim.stage in OPEN_STAGES,
         bank_details=bank_details,
+        payments=payments,
     )
 
 

@@ -378,3 +378,27 @@ def test_after_a_failed_payment_the_claimant_is_asked_for_their_details_again(
     assert "Our payment to the account ending 5284 did not go through" in asked
     assert "Give your bank details again" in asked and "Closed" not in asked
     assert "did not go through" not in after and "check the change with you" in after
+
+
+@pytest.mark.django_db
+def test_the_claim_page_shows_finance_each_payment_and_its_batch(client, scheme, people, payable):
+    first = build(scheme, people)
+    payments.payment_mark_failed(
+        payment_id=_pending(payable).pk, actor=Actor.staff(people.finance), reason="Account closed"
+    )
+    give_details(payable, account="99990000")
+    payments.bank_details_confirm(
+        claim_id=payable.pk, actor=Actor.staff(people.caseworker), reason="Rang the claimant"
+    )
+    second = build(scheme, people)
+    claim_page = reverse("admin:claims_claim_change", args=[payable.pk])
+
+    client.force_login(people.finance)
+    finance = client.get(claim_page).content.decode()
+    client.force_login(people.caseworker)
+    caseworker = client.get(claim_page).content.decode()
+
+    for batch in (first, second):
+        assert reverse("admin:claims_paymentbatch_change", args=[batch.pk]) in finance
+    assert "Failed: Account closed" in finance and "Pending" in finance
+    assert 'id="payments-heading"' not in caseworker
