@@ -7,72 +7,16 @@ race is forced every run rather than left to timing.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
 
 from claims import roles, services
 from claims.models import Claim, Stage
 from claims.services import Actor, ClaimError
 from tests.factories import People, claim_in_stage, staff
-
-
-def _wait_until_a_rival_waits_for_a_lock(timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    probe = connections.create_connection("default")
-    try:
-        with probe.cursor() as cursor:
-            while time.monotonic() < deadline:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-                if cursor.fetchone()[0] >= 1:
-                    return True
-                time.sleep(0.01)
-        return False
-    finally:
-        probe.close()
-
-
-def _race(first: Callable[[], Any], second: Callable[[], Any], monkeypatch) -> list[Any]:
-    """Run two service calls so the second reaches the claim while the first holds it."""
-    holding = threading.Event()
-    original = services._check_can
-
-    def check_then_hold(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        if threading.current_thread().name == "first" and not holding.is_set():
-            holding.set()
-            _wait_until_a_rival_waits_for_a_lock()
-        return result
-
-    monkeypatch.setattr(services, "_check_can", check_then_hold)
-    outcomes: dict[str, Any] = {}
-
-    def run(name: str, call: Callable[[], Any]) -> None:
-        try:
-            if name == "second":
-                holding.wait(timeout=10)
-            outcomes[name] = call()
-        except ClaimError as error:
-            outcomes[name] = error
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=("first", first), name="first"),
-        threading.Thread(target=run, args=("second", second), name="second"),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return [outcomes["first"], outcomes["second"]]
+from tests.races import race
 
 
 @pytest.mark.postgres
@@ -87,7 +31,7 @@ def test_two_caseworkers_starting_triage_at_once_leave_one_winner_and_one_event(
             claim_id=claim.pk, transition="triage_start", actor=Actor.staff(user)
         )
 
-    first, second = _race(start(people.caseworker), start(rival), monkeypatch)
+    first, second = race(start(people.caseworker), start(rival), monkeypatch)
 
     assert isinstance(first, Claim)
     assert isinstance(second, ClaimError) and second.code == "illegal_transition"
@@ -109,7 +53,7 @@ def test_claimant_accepting_while_the_offer_expires_leaves_one_outcome(monkeypat
     claim = claim_in_stage(Stage.OFFER_MADE, people=people)
     later = timezone.localdate() + dt.timedelta(days=400)
 
-    first, second = _race(
+    first, second = race(
         lambda: services.offer_accept(claim_id=claim.pk, actor=Actor.claimant(claim.pk)),
         lambda: services.offer_expire(claim_id=claim.pk, actor=Actor.system(), today=later),
         monkeypatch,

@@ -5,19 +5,16 @@ rival is seen waiting for it, so the race happens every run."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from claims import reviews
 from claims.models import Offer, Review, ReviewState, Stage
 from claims.services import Actor, ClaimError
 from tests import partial_support as ps
 from tests.factories import People, staff
-from tests.test_concurrency import _race, _wait_until_a_rival_waits_for_a_lock
+from tests.races import race
 
 pytestmark = [
     pytest.mark.postgres,
@@ -36,7 +33,7 @@ def test_an_answer_sent_twice_at_once_opens_one_review(monkeypatch):
             claim_id=claim.pk, actor=Actor.claimant(claim.pk), offer_id=offer.pk, answers=answers
         )
 
-    first, second = _race(answer, answer, monkeypatch)
+    first, second = race(answer, answer, monkeypatch)
 
     assert not isinstance(first, ClaimError)
     assert isinstance(second, ClaimError) and second.code == "illegal_transition"
@@ -45,41 +42,6 @@ def test_an_answer_sent_twice_at_once_opens_one_review(monkeypatch):
     assert Review.objects.filter(claim=claim).count() == 1
     assert claim.events.filter(action="offer_accept_part").count() == 1
     assert claim.status_updates.filter(kind="accepted_in_part").count() == 1
-
-
-def _race_decisions(first: Callable[[], Any], second: Callable[[], Any], monkeypatch) -> list[Any]:
-    holding = threading.Event()
-    original = reviews._check_move
-
-    def check_then_hold(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        if threading.current_thread().name == "first" and not holding.is_set():
-            holding.set()
-            _wait_until_a_rival_waits_for_a_lock()
-        return result
-
-    monkeypatch.setattr(reviews, "_check_move", check_then_hold)
-    outcomes: dict[str, Any] = {}
-
-    def run(name: str, call: Callable[[], Any]) -> None:
-        try:
-            if name == "second":
-                holding.wait(timeout=10)
-            outcomes[name] = call()
-        except ClaimError as error:
-            outcomes[name] = error
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=(name, call), name=name)
-        for name, call in (("first", first), ("second", second))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return [outcomes["first"], outcomes["second"]]
 
 
 def test_two_seniors_deciding_one_review_at_once_leave_one_decision(monkeypatch):
@@ -102,7 +64,7 @@ def test_two_seniors_deciding_one_review_at_once_leave_one_decision(monkeypatch)
             amounts={item.pk: "66.66"},
         )
 
-    first, second = _race_decisions(uphold, revise, monkeypatch)
+    first, second = race(uphold, revise, monkeypatch, hold_after=(reviews, "_check_move"))
 
     assert isinstance(first, Review)
     assert isinstance(second, ClaimError) and second.code == "illegal_transition"

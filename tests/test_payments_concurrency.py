@@ -12,7 +12,7 @@ from claims import payments, roles, services
 from claims.models import Payment, PaymentBatch, Stage
 from claims.services import Actor, ClaimError
 from tests.factories import People, claim_in_stage, staff
-from tests.test_concurrency import _race
+from tests.races import race
 
 
 def _payable(people: People):
@@ -39,7 +39,7 @@ def test_two_officers_marking_one_payment_paid_at_once_pay_it_once(monkeypatch):
     def mark(user):
         return lambda: payments.payment_mark_paid(payment_id=payment.pk, actor=Actor.staff(user))
 
-    first, second = _race(mark(people.finance), mark(rival), monkeypatch)
+    first, second = race(mark(people.finance), mark(rival), monkeypatch)
 
     assert isinstance(first, Payment)
     assert isinstance(second, ClaimError) and second.code == "already_paid"
@@ -64,7 +64,7 @@ def test_two_officers_building_batches_at_once_put_a_claim_in_one(monkeypatch):
             scheme_id=claim.scheme_id, actor=Actor.staff(user)
         )
 
-    first, second = _race(build(people.finance), build(rival), monkeypatch)
+    first, second = race(build(people.finance), build(rival), monkeypatch)
 
     assert isinstance(first, PaymentBatch)
     assert isinstance(second, ClaimError) and second.code == "nothing_to_pay"
