@@ -579,7 +579,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         context = {
             "page": page,
             "claim": page.claim,
-            "part_reviews": review_sections(claim_id, request.user),
+            "part_reviews": review_sections(claim_id, request.user, page.offers),
             **(extra_context or {}),
         }
         response = super().change_view(request, object_id, form_url, context)
