@@ -9,7 +9,9 @@ the import within 2x the COPY, peak memory <= 320 MB.
 
 Needs PostgreSQL: it creates postgres://postgres@127.0.0.1:5432/redress_bench_workspace
 (or BENCH_POSTGRES_URL; the name must contain "bench"), fills it with COPY, and drops it
-at the end, also on an error or Ctrl-C; with no server it says so and stops. Everything
+at the end, also on an error or Ctrl-C; with no server it says so and stops. The cache
+is Redis at BENCH_REDIS_URL (default redis://127.0.0.1:6379/0), as in production, under
+a key prefix of its own removed at the end; the file cache if Redis is not there. Everything
 runs on 127.0.0.1; each page's load is bounded by --requests and --max-seconds, and is
 timed in --rounds alternating rounds with the bare view, so other load on the machine
 falls on every page alike. Prints figures; not a pass/fail test.
@@ -59,6 +61,10 @@ POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/redress_bench_workspace"
 )
 SETTINGS_MODULE = "workspace_site.settings"
+# The cache as production has it (so sessions and the staff cache too), under a key
+# prefix of this run's, removed at the end; without Redis, the file cache.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+KEY_PREFIX = f"redress-bench-ws-{os.getpid()}"
 HOST = "127.0.0.1"
 BARE_PATH = "/bench/form/"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -81,6 +87,8 @@ def environment(var_dir: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "REDRESS_VAR_DIR": var_dir,
         "BANK_DETAILS_KEYS": os.environ.get("BANK_DETAILS_KEYS", Fernet.generate_key().decode()),
+        "REDIS_URL": REDIS_URL if redis_client() is not None else "",
+        "CACHE_KEY_PREFIX": KEY_PREFIX,
         "CELERY_BROKER_URL": "memory://",
         "CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
@@ -88,6 +96,17 @@ def environment(var_dir: str) -> dict[str, str]:
 
 
 # --- Helpers ------------------------------------------------------------------------
+
+
+def redis_client() -> Any:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
+        client.ping()
+    except Exception:
+        return None
+    return client
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -680,8 +699,9 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connection
 
+        cache = "Redis cache" if env["REDIS_URL"] else "file cache (no Redis at BENCH_REDIS_URL)"
         print(f"== Caseworker workspace bench on {database_name(POSTGRES_URL)} "
-              f"({os.cpu_count()} cores, gunicorn {args.workers} sync workers, "
+              f"({os.cpu_count()} cores, gunicorn {args.workers} sync workers, {cache}, "
               f"{args.concurrency} clients; load average "
               f"{' '.join(f'{n:.2f}' for n in os.getloadavg())})")  # fmt: skip
         started = time.perf_counter()
@@ -740,6 +760,9 @@ def main() -> None:
 
             connections.close_all()
         shutil.rmtree(tmp, ignore_errors=True)
+        if (redis := redis_client()) is not None:
+            for key in redis.scan_iter(match=f"{KEY_PREFIX}:*"):
+                redis.delete(key)
         if args.keep:
             print(f"  kept {database_name(POSTGRES_URL)} (a run without --keep drops it)")
         else:
