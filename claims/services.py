@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -96,17 +96,15 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-_CLAIM_FIELDS = tuple(field.name for field in Claim._meta.concrete_fields)
-
-
-def _lock(claim_id: int, *, scheme_fields: tuple[str, ...] | None = None) -> Claim:
-    """The claim, locked, with its scheme; only `scheme_fields` of the scheme if given
-    (the rest load when first read): a hot path need not build all of it."""
+def _lock(claim_id: int, *, only: tuple[str, ...] | None = None) -> Claim:
+    """The claim, locked, with its scheme. A hot path may name the `only` fields it
+    reads, of the claim and (`scheme__…`) of its scheme: the rest load when first read,
+    a query each, so a test of the path's query count keeps the list honest."""
     # Only the claim's row: locking its scheme too would make every change to any
     # claim of a scheme wait for every other (claims.payments locks it when it must).
     queryset = Claim.objects.select_for_update(of=("self",)).select_related("scheme")
-    if scheme_fields is not None:
-        queryset = queryset.only(*_CLAIM_FIELDS, *(f"scheme__{name}" for name in scheme_fields))
+    if only is not None:
+        queryset = queryset.only(*only)
     try:
         return queryset.get(pk=claim_id)
     except Claim.DoesNotExist:
@@ -169,9 +167,21 @@ def _record(
 record_event = _record
 
 
-def _touch(claim: Claim, *fields: str) -> None:
+def _touch(claim: Claim, *fields: str, only_if: Exists | None = None) -> bool:
+    """Write `fields` of a locked claim, with its version and `updated_at`. With `only_if`
+    (a condition on the claim's row), write only if it holds, and say whether it did:
+    the UPDATE itself checks it, so no query of its own is needed."""
     claim.version += 1
-    claim.save(update_fields=["version", "updated_at", *fields])
+    claim.updated_at = timezone.now()
+    rows = Claim.objects.filter(pk=claim.pk)
+    if only_if is not None:
+        rows = rows.filter(only_if)
+    names = (_ATTNAMES[name] for name in ("version", "updated_at", *fields))
+    return rows.update(**{name: getattr(claim, name) for name in names}) == 1
+
+
+# By attname: the value of a foreign key is its id, never a query for the related row.
+_ATTNAMES = {field.name: field.attname for field in Claim._meta.concrete_fields}
 
 
 def _check_can(claim: Claim, transition_name: str, actor: Actor, reason: str = "") -> Transition:
@@ -196,15 +206,20 @@ def _move(
     reason: str = "",
     data: dict[str, Any] | None = None,
     extra_fields: tuple[str, ...] = (),
+    only_if: tuple[Exists, ClaimError] | None = None,
 ) -> AuditEvent:
     """Apply one legal transition to a locked claim: new stage, audit event and
-    status update, all inside the caller's transaction."""
+    status update, all inside the caller's transaction. `only_if` is a condition on the
+    claim's row that the stage's UPDATE checks, and the error to raise if it fails."""
     transition = _check_can(claim, transition_name, actor, reason)
     reason = (reason or "").strip()
     from_stage = claim.stage
     claim.stage = transition.target
     claim.stage_changed_at = timezone.now()
-    _touch(claim, "stage", "stage_changed_at", *extra_fields)
+    condition, refusal = only_if if only_if is not None else (None, None)
+    if not _touch(claim, "stage", "stage_changed_at", *extra_fields, only_if=condition):
+        # Only the condition can fail: the row is locked, so it is still there.
+        raise refusal or ClaimError("There is no such claim.", code="not_found")
     event = _record(
         claim,
         action=transition.name,
@@ -400,6 +415,10 @@ def head_of_loss_add(
     return head
 
 
+# What claim_submit reads of the claim and its scheme; every field it writes, it sets.
+_SUBMIT_READS = ("stage", "version", "scheme__claims_open", "scheme__claims_close")
+
+
 @transaction.atomic
 def claim_submit(
     *,
@@ -413,8 +432,7 @@ def claim_submit(
     from one address in a short time is flagged for a caseworker. Flags are found just
     after this commits, out of the claimant's request (claims.flags)."""
     today = today or _today()
-    # Of the scheme, only what the claim window needs.
-    claim = _lock(claim_id, scheme_fields=("claims_open", "claims_close"))
+    claim = _lock(claim_id, only=_SUBMIT_READS)
     if claim.stage == Stage.SUBMITTED and actor.kind == ActorKind.CLAIMANT:
         # A double click or a repeated POST finds the claim already submitted.
         _check_actor(claim, actor, TRANSITIONS["submit"])
@@ -429,13 +447,23 @@ def claim_submit(
             f"The claim window closed on {claim.scheme.claims_close:%-d %B %Y}.",
             code="outside_claim_window",
         )
-    if not claim.heads_of_loss.exists():
-        raise ClaimError("Add at least one thing you are claiming for.", code="no_heads_of_loss")
     claim.submitted_at = timezone.now()
     claim.submitted_ip = ip_address or None
+    # Checked by the UPDATE that submits the claim, a round trip fewer than a query of
+    # its own. Not by the locking SELECT: a subquery there sees the database as it was
+    # before any wait for the lock, so the removal of the last head of loss by a request
+    # that held the lock would go unseen. The UPDATE starts after the lock is ours.
+    has_heads = Exists(HeadOfLoss.objects.filter(claim=OuterRef("pk")))
+    no_heads = ClaimError("Add at least one thing you are claiming for.", code="no_heads_of_loss")
     # The acknowledgement, its letter and the flag check: one message to the broker.
     with published_together():
-        _move(claim, "submit", actor, extra_fields=("submitted_at", "submitted_ip"))
+        _move(
+            claim,
+            "submit",
+            actor,
+            extra_fields=("submitted_at", "submitted_ip"),
+            only_if=(has_heads, no_heads),
+        )
         publish_on_commit(FLAGS_TASK, claim.pk)
     return claim
 

@@ -15,7 +15,7 @@ import pytest
 from claims import roles, services
 from claims.models import Claim, Stage
 from claims.services import Actor, ClaimError
-from tests.factories import People, claim_in_stage, staff
+from tests.factories import People, claim_in_stage, draft_claim, staff
 from tests.races import race
 
 
@@ -64,3 +64,30 @@ def test_claimant_accepting_while_the_offer_expires_leaves_one_outcome(monkeypat
     claim.refresh_from_db()
     assert claim.stage == Stage.ACCEPTED
     assert claim.events.filter(action__in=["offer_accept", "offer_expire"]).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_removing_the_last_loss_while_the_claim_is_submitted_leaves_a_draft(monkeypatch):
+    """The heads of loss are checked by the UPDATE that submits, which starts once the
+    lock is the submission's: a check in the locking SELECT would still see the removed
+    head of loss (its snapshot is from before the wait) and submit an empty claim."""
+    claim = draft_claim()
+    actor = Actor.claimant(claim.pk)
+    head = services.head_of_loss_add(
+        claim_id=claim.pk, actor=actor, category="time_spent", hours="2", description="Calls"
+    )
+
+    removed, refused = race(
+        lambda: services.head_of_loss_remove(head_id=head.pk, actor=actor),
+        lambda: services.claim_submit(claim_id=claim.pk, actor=actor, statement_of_truth=True),
+        monkeypatch,
+        hold_after=(services, "_record"),
+    )
+
+    assert removed is None
+    assert isinstance(refused, ClaimError) and refused.code == "no_heads_of_loss"
+    claim.refresh_from_db()
+    assert claim.stage == Stage.DRAFT
+    assert not claim.events.filter(action="submit").exists()
+    assert not claim.status_updates.exists() and not claim.letter_requests.exists()

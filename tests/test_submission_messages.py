@@ -5,11 +5,13 @@ which goes straight to the service."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims import flags, letters, notifications, services, tasks
@@ -208,3 +210,37 @@ def test_a_refused_submission_shows_the_reason_on_the_check_page(client: Any, sc
     assert "The claim window closed on" in response.content.decode()
     claim.refresh_from_db()
     assert claim.stage == Stage.DRAFT
+
+
+_TABLE = re.compile(r'(?:FROM|UPDATE|INTO) "(\w+)"')
+
+
+def test_a_submission_reads_its_claim_once_and_writes_each_row_once(
+    client: Any, scheme: Any, settings: Any
+) -> None:
+    """What a submission asks of the database (bench/submission.py times it): the claim
+    locked and read with its scheme, then one UPDATE (which also checks the heads of
+    loss), the audit event, the status update and the letter request. The session comes
+    from the cache where there is one (cached_db, with Redis), else its one SELECT."""
+    start_claim(client, scheme)
+    fill_draft(client)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/claim/check/", {"statement_of_truth": "on"})
+
+    assert response.status_code == 302 and response.url == "/claim/submitted/"
+    sql = [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
+    statements = [f"{text.split()[0]} {_TABLE.search(text)[1]}" for text in sql]  # type: ignore[index]
+    cached = settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    assert statements == [
+        *([] if cached else ["SELECT django_session"]),
+        "SELECT claims_claim",
+        "UPDATE claims_claim",
+        "INSERT claims_auditevent",
+        "INSERT claims_statusupdate",
+        "INSERT claims_letterrequest",
+    ]
+    lock, update = (text for text in sql if '"claims_claim"' in text.split(" WHERE ")[0])
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in lock
+    assert "claims_headofloss" in update
