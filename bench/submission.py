@@ -6,17 +6,21 @@ bench/submission_site) measured the same way in the same run.
 Target (issue 3): submission >= 0.5x the bare view's requests/s, and p99 <= 2x its p99.
 
 What a submission POST does: the middleware (sessions, CSRF, auth, messages, axes), the
-claimant's session read, then `claim_submit` in one transaction (the claim locked and
-read once, its heads of loss checked, the stage, audit event, status update and letter
-request written), then one message to the broker after commit carrying the status
-update, the letter and the flag check (claims.notifications.published_together).
-Flags are found by the worker, not in the request (claims.flags).
+claimant's session read from Redis (cached_db: no query), then `claim_submit` in one
+transaction, five statements between BEGIN and COMMIT: the claim locked and read once
+with its scheme (only the columns the checks need), one UPDATE that moves the stage and
+checks the heads of loss in its WHERE (a claim with none is refused), and the audit
+event, status update and letter request inserted; then one message to the broker after
+commit carrying the status update, the letter and the flag check
+(claims.notifications.published_together). Flags are found by the worker, not in the
+request (claims.flags).
 
 Needs PostgreSQL: it creates postgres://postgres@127.0.0.1:5432/redress_bench_sub (or
 BENCH_POSTGRES_URL; the name must contain "bench"), migrates it and drops it at the end;
-with no server it says so and skips. Status updates are queued on Redis at
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/0, under a key prefix of its own, removed
-at the end) as in production, or on the file broker if Redis is not there. Everything
+with no server it says so and skips. Redis at BENCH_REDIS_URL (default
+redis://127.0.0.1:6379/0, under a key prefix of its own, removed at the end) is the cache
+(so sessions) and the broker, as in production; without it, the file cache, database
+sessions and the file broker of the embedded default. Everything
 runs on 127.0.0.1; each view's timed POSTs stop after --max-seconds; Ctrl-C or an error still
 stops gunicorn and drops the database. Prints figures; not a pass/fail test.
 
@@ -721,13 +725,20 @@ def main() -> int:
             "DATABASE_URL": POSTGRES_URL,
             "REDRESS_VAR_DIR": str(var_dir),
             "MEDIA_ROOT": str(var_dir / "media"),
-            "REDIS_URL": "",
+            # Redis as production has it, cache (so sessions too) and broker, under this
+            # run's key prefix; without Redis, the embedded default's file cache.
+            "REDIS_URL": REDIS_URL if redis else "",
+            "CACHE_KEY_PREFIX": key_prefix if redis else "",
             "EMAIL_URL": "",
             "CELERY_BROKER_URL": REDIS_URL if redis else "",
             "CELERY_BROKER_KEY_PREFIX": key_prefix if redis else "",
         }
     )
-    broker = "Redis on loopback" if redis else "file system (no Redis at BENCH_REDIS_URL)"
+    broker = (
+        "Redis on loopback (cache and sessions too)"
+        if redis
+        else "file system, file cache (no Redis at BENCH_REDIS_URL)"
+    )
     try:
         recreate_database(POSTGRES_URL, create=True)
         run(args, var_dir, broker, redis, key_prefix)

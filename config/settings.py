@@ -155,6 +155,11 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # Sessions written to the database and Redis, and read from Redis (from the database
+    # if Redis has lost one): a page's session costs no query of the database server.
+    # Not over the file cache: each write there lists every file in it, and past
+    # MAX_ENTRIES makes room by deleting rate-limit counts; SQLite reads its own file.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # Shared by every local process (unlike LocMemCache), so rate limits hold.
     CACHES = {
