@@ -6,7 +6,7 @@ bench/submission_site) measured the same way in the same run.
 Target (issue 3): submission >= 0.5x the bare view's requests/s, and p99 <= 2x its p99.
 
 What a submission POST does: the middleware (sessions, CSRF, auth, messages, axes), the
-claimant's session read from Redis (cached_db: no query), then `claim_submit` in one
+claimant's session read (one SELECT), then `claim_submit` in one
 transaction, five statements between BEGIN and COMMIT: the claim locked and read once
 with its scheme (only the columns the checks need), one UPDATE that moves the stage and
 checks the heads of loss in its WHERE (a claim with none is refused), and the audit
@@ -19,8 +19,8 @@ Needs PostgreSQL: it creates postgres://postgres@127.0.0.1:5432/redress_bench_su
 BENCH_POSTGRES_URL; the name must contain "bench"), migrates it and drops it at the end;
 with no server it says so and skips. Redis at BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/0, under a key prefix of its own, removed at the end) is the cache
-(so sessions) and the broker, as in production; without it, the file cache, database
-sessions and the file broker of the embedded default. Everything
+and the broker, as in production; without it, the file cache and the file broker of the
+embedded default. Everything
 runs on 127.0.0.1; each view's timed POSTs stop after --max-seconds; Ctrl-C or an error still
 stops gunicorn and drops the database. Prints figures; not a pass/fail test.
 

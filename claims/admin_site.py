@@ -1,6 +1,6 @@
 """The staff site's per-request costs: the index of apps built only when a page shows
 it, and a user's permissions read in one query instead of two, and then kept in the
-cache until someone's role changes (claims.staff_cache).
+cache until someone's role changes (claims.caching).
 
 Every admin page puts the list of apps and models in its context for the navigation
 sidebar, which Redress turns off (config/urls.py): building it checks each model's
@@ -17,7 +17,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.utils.functional import SimpleLazyObject
 
-from claims import staff_cache
+from claims import caching
 
 
 class RedressAdminSite(AdminSite):
@@ -35,8 +35,8 @@ class PermissionsModelBackend(ModelBackend):
             return set()
         if not hasattr(user_obj, "_perm_cache"):
             kind = "all" if user_obj.is_superuser else str(user_obj.pk)
-            user_obj._perm_cache = staff_cache.cached(
-                f"redress:permissions:{kind}", staff_cache.ROLES, lambda: _read(user_obj)
+            user_obj._perm_cache = caching.cached(
+                f"redress:permissions:{kind}", caching.ROLES, lambda: _read(user_obj)
             )
         return user_obj._perm_cache  # type: ignore[no-any-return]
 

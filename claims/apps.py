@@ -16,9 +16,9 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         from claims import (
+            caching,
             crypto,  # noqa: F401  (registers the key system check)
             security,  # noqa: F401  (starts each staff session's clock)
-            staff_cache,
         )
 
-        staff_cache.connect()
+        caching.connect()

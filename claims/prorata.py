@@ -26,7 +26,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -118,12 +117,10 @@ def pro_rata_projection(scheme: Scheme, *, today: dt.date | None = None) -> ProR
 
 def pro_rata_projection_cached(scheme: Scheme) -> ProRata | None:
     """`pro_rata_projection`, at most a minute old, for pages every claimant opens."""
+    from claims import caching
+
     key = f"redress:prorata:{scheme.pk}:{scheme.created_at.timestamp()}"
-    projection = cache.get(key)
-    if projection is None:
-        projection = pro_rata_projection(scheme)
-        cache.set(key, projection, PROJECTION_CACHE_SECONDS)
-    return projection
+    return caching.remembered(key, PROJECTION_CACHE_SECONDS, lambda: pro_rata_projection(scheme))
 
 
 @dataclass(frozen=True)

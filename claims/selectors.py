@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.db.models import (
     Count,
     DecimalField,
@@ -348,12 +347,10 @@ def fund_summary_cached(scheme: Scheme) -> FundSummary:
     """`fund_summary`, at most a minute old: every claim page shows it, and with many
     claims it costs far more than the rest of the page."""
     # created_at makes the key unique to this scheme even where ids are reused.
+    from claims import caching
+
     key = f"redress:fund:{scheme.pk}:{scheme.created_at.timestamp()}"
-    summary = cache.get(key)
-    if summary is None:
-        summary = fund_summary(scheme)
-        cache.set(key, summary, FUND_CACHE_SECONDS)
-    return summary
+    return caching.remembered(key, FUND_CACHE_SECONDS, lambda: fund_summary(scheme))
 
 
 # --- The claim page -------------------------------------------------------------------
@@ -525,11 +522,11 @@ def claim_for_page(claim_id: int, user: Any) -> Claim:
 
 def distress_bands(scheme: Scheme) -> list[DistressBand]:
     """The scheme's bands, kept in the cache until a scheme or band changes."""
-    from claims import staff_cache
+    from claims import caching
 
-    return staff_cache.cached(
+    return caching.cached(
         f"redress:distress-bands:{scheme.pk}",
-        staff_cache.SCHEMES,
+        caching.SCHEMES,
         lambda: list(scheme.distress_bands.order_by("position")),
     )
 

@@ -13,7 +13,6 @@ overwriting. Queries live in `claims.selectors`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -24,7 +23,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
@@ -43,7 +41,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.debug import sensitive_variables
 
-from claims import access_audit, payments, selectors, services, staff_cache
+from claims import access_audit, caching, payments, selectors, services
 from claims.admin_mixins import NoWritesMixin
 from claims.csv_export import csv_response
 from claims.letters_admin import generate_letters
@@ -178,18 +176,15 @@ class CappedCountPaginator(Paginator):
         # the same filters reuse it for a few minutes.
         sql, params = self._ids().query.sql_with_params()
         key = "redress:list-estimate:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
-        with contextlib.suppress(Exception):
-            if (rows := cache.get(key)) is not None:
-                return int(rows) or None
+        rows = caching.remembered(key, self.ESTIMATE_SECONDS, self._planner_rows)
+        return rows if rows > self.CAP else None
+
+    def _planner_rows(self) -> int:
         try:
             plan = json.loads(self._ids().explain(format="json"))
-            rows = int(plan[0]["Plan"]["Plan Rows"])
+            return int(plan[0]["Plan"]["Plan Rows"])
         except (DatabaseError, ValueError, LookupError, TypeError):
-            return None
-        estimate = rows if rows > self.CAP else None
-        with contextlib.suppress(Exception):
-            cache.set(key, estimate or 0, self.ESTIMATE_SECONDS)
-        return estimate
+            return 0
 
     @property
     def summary(self) -> str:
@@ -204,9 +199,9 @@ class CappedCountPaginator(Paginator):
 def caseworker_choices(request: HttpRequest) -> list[tuple[str, str]]:
     """Who may be assigned claims, for the assigned-caseworker filter and the
     bulk-assign menu: kept in the cache until someone's role changes."""
-    return staff_cache.cached(
+    return caching.cached(
         "redress:caseworker-choices",
-        staff_cache.ROLES,
+        caching.ROLES,
         lambda: [(str(user.pk), str(user)) for user in selectors.caseworkers()],
     )
 
@@ -218,7 +213,7 @@ class SchemeFilter(admin.SimpleListFilter):
     parameter_name = "scheme__id__exact"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return staff_cache.scheme_choices()
+        return caching.scheme_choices()
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()

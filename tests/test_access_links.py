@@ -274,3 +274,31 @@ def test_status_updates_show_their_verification_codes(client, people):
     assert len(codes) == 4  # submit, triage start, triage accept, offer made
     assert all(code in page for code in codes)
     assert "We have made you an offer" in page
+
+
+def test_pages_work_with_the_cache_down(client, claim, people, monkeypatch):
+    """Redis (the cache in production) down: a claimant mid-claim and a caseworker go on
+    working, since sessions live in the database and claims.caching passes by; what
+    needs a rate limit counted says "try again later"."""
+    client.post(f"/link/{access_link_issue(claim=claim, purpose='follow')}/")
+    from django.core.cache import caches
+
+    from tests.staff_login import StaffClient
+
+    staff_client = StaffClient()
+    staff_client.force_login(people.caseworker)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("the cache is down")
+
+    backend = caches["default"]
+    for method in ("get", "get_many", "set", "add", "delete", "incr", "has_key"):
+        monkeypatch.setattr(backend, method, down)
+
+    assert client.get("/my-claim/").status_code == 200
+    # Rate limits cannot be counted: a polite "try again later", never an error page.
+    asked = Client().post("/follow/", {"reference": claim.reference, "email": claim.email})
+    assert asked.status_code == 429 and "Retry-After" in asked
+    assert staff_client.get("/admin/claims/claim/").status_code == 200
+    assert staff_client.get(f"/admin/claims/claim/{claim.pk}/change/").status_code == 200
+    assert client.post("/sign-out/").status_code == 200

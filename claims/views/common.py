@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from django_ratelimit.core import is_ratelimited
 from claims.access import claimant_claim_id
 from claims.models import Claim, Stage
 from claims.services import ClaimError
+
+log = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponseBase]
 
@@ -84,14 +87,20 @@ def over_limit(request: HttpRequest, group: str, target: str) -> bool:
     """Count this request against its address and against `target`; True if either is
     over. Both counts are always taken, so probing one target cannot hide in another."""
     ip_rate, target_rate = RATE_LIMITS[group]
-    by_ip = is_ratelimited(request, group=f"{group}:ip", key="ip", rate=ip_rate, increment=True)
-    by_target = is_ratelimited(
-        request,
-        group=f"{group}:target",
-        key=lambda group, request: target or "-",
-        rate=target_rate,
-        increment=True,
-    )
+    try:
+        by_ip = is_ratelimited(request, group=f"{group}:ip", key="ip", rate=ip_rate, increment=True)
+        by_target = is_ratelimited(
+            request,
+            group=f"{group}:target",
+            key=lambda group, request: target or "-",
+            rate=target_rate,
+            increment=True,
+        )
+    except Exception:
+        # The counts live in the cache (Redis). Unable to count, refuse politely ("try
+        # again later") rather than look things up without a limit or fail the page.
+        log.warning("Rate limit %s could not be counted; refusing for now.", group, exc_info=True)
+        return True
     return bool(by_ip or by_target)
 
 

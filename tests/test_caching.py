@@ -1,5 +1,5 @@
 """Permissions, caseworkers and schemes kept in the cache between staff requests
-(claims.staff_cache): read from the database once, and afresh the moment anything
+(claims.caching): read from the database once, and afresh the moment anything
 they were read from changes, so a role taken away stops working on the next page."""
 
 from __future__ import annotations

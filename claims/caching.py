@@ -1,6 +1,11 @@
-"""What every staff page reads and almost never changes, kept in the cache between
-requests: a user's permissions, the caseworkers who may be assigned claims, the
-schemes and their distress bands. Without it each list page asks the database for all three.
+"""The cache, used so that its loss costs time and nothing else: every read and write
+here passes by a cache that cannot be reached (Redis down) and asks the database.
+
+`remembered` keeps a figure for a few seconds (the fund, the pro-rata projection, the
+list's estimate). `cached` keeps what every staff page reads and almost never changes
+(a user's permissions, the caseworkers who may be assigned claims, the schemes and
+their distress bands) until it changes. Without it each list page asks the database
+for all of them.
 
 Each value is stored beside the version of what it was read from. Any change to roles
 (users, groups, permissions and the links between them) or to schemes gives that a
@@ -30,6 +35,23 @@ T = TypeVar("T")
 ROLES = "redress:roles-version"
 SCHEMES = "redress:schemes-version"
 ENTRY_SECONDS = 3600
+
+
+def remembered(key: str, seconds: int, compute: Callable[[], T]) -> T:
+    """`compute()`, or what it gave in the last `seconds` seconds."""
+    try:
+        value = cache.get(key)
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+    except Exception:
+        log.warning("The cache could not be read; asking the database.", exc_info=True)
+        return compute()
+    value = compute()
+    try:
+        cache.set(key, value, seconds)
+    except Exception:
+        log.warning("The cache could not be written.", exc_info=True)
+    return value
 
 
 def cached(name: str, depends_on: str, compute: Callable[[], T]) -> T:
