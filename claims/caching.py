@@ -9,8 +9,9 @@ for all of them.
 
 Each value is stored beside the version of what it was read from. Any change to roles
 (users, groups, permissions and the links between them) or to schemes gives that a
-new version, at once and again when its transaction commits, so the next request
-reads afresh: a permission taken away stops working on the very next page. A cache
+new version when its transaction commits (the transaction itself reads the database
+meanwhile), so the next request reads afresh: a permission taken away stops working
+on the very next page. A cache
 that cannot be reached is passed by; the database answers, as it would without this.
 """
 
@@ -56,6 +57,8 @@ def remembered(key: str, seconds: int, compute: Callable[[], T]) -> T:
 
 def cached(name: str, depends_on: str, compute: Callable[[], T]) -> T:
     """`compute()`, or what it gave last time if `depends_on` has not changed since."""
+    if _renewing(depends_on):
+        return compute()  # changed in this transaction: only the database knows how
     try:
         found = cache.get_many([depends_on, name])
         version = found.get(depends_on)
@@ -77,20 +80,40 @@ def cached(name: str, depends_on: str, compute: Callable[[], T]) -> T:
     return value
 
 
-def changed(depends_on: str) -> None:
-    """Everything read from `depends_on` is read afresh. Now, and again at commit:
-    a request that read the database before the change committed may have stored
-    the old value under the version given now."""
+class _Renew:
+    """Gives `depends_on` a new version: run when the transaction that changed it
+    commits, so no other process can store what it read before the change under the
+    new version. Until then this transaction reads from the database (`cached`)."""
 
-    def bump() -> None:
+    def __init__(self, depends_on: str) -> None:
+        self.depends_on = depends_on
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
         try:
-            cache.set(depends_on, uuid.uuid4().hex, None)
+            cache.set(self.depends_on, uuid.uuid4().hex, None)
         except Exception:
-            log.warning("The cache could not be written; %s not renewed.", depends_on,
+            log.warning("The cache could not be written; %s not renewed.", self.depends_on,
                         exc_info=True)  # fmt: skip
 
-    bump()
-    transaction.on_commit(bump)
+
+def _renewing(depends_on: str) -> bool:
+    """Whether this transaction changed `depends_on` (its renewal waits for the commit;
+    a rollback, whole or to a savepoint, drops it with the change)."""
+    connection = transaction.get_connection()
+    return connection.in_atomic_block and any(
+        isinstance(func, _Renew) and func.depends_on == depends_on and not func.done
+        for _, func, _ in connection.run_on_commit
+    )
+
+
+def changed(depends_on: str) -> None:
+    """Everything read from `depends_on` is read afresh once this change commits (at
+    once outside a transaction). Once a transaction: loading hundreds of roles renews
+    the version once, not hundreds of times."""
+    if not _renewing(depends_on):
+        transaction.on_commit(_Renew(depends_on))
 
 
 def _roles_changed(sender: Any, update_fields: Any = None, **kwargs: Any) -> None:

@@ -21,6 +21,7 @@ def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
+@lru_cache(maxsize=16_384)  # the claims list asks it for every row, mostly the same rows
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The date `days` working days after `start` (start itself never counts).
 

@@ -23,8 +23,9 @@ def fresh(user: User) -> User:
     return User.objects.get(pk=user.pk)
 
 
-def test_permissions_are_read_once_then_from_the_cache():
-    caseworker = staff(roles.CASEWORKER)
+def test_permissions_are_read_once_then_from_the_cache(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the new user, committed
+        caseworker = staff(roles.CASEWORKER)
     assert fresh(caseworker).has_perm("claims.assess_claim")
 
     with CaptureQueriesContext(connection) as queries:
@@ -74,6 +75,21 @@ def test_a_superuser_demoted_loses_everything_at_once():
     assert not fresh(user).has_perm("claims.assess_claim")
 
 
+def test_a_change_is_renewed_once_a_transaction_and_only_when_it_commits(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        caseworker = staff(roles.CASEWORKER)
+    version = cache.get("redress:roles-version")
+
+    with django_capture_on_commit_callbacks() as renewals:
+        for codename in ("add_note", "triage_claim", "view_claim"):
+            caseworker.user_permissions.remove(Permission.objects.get(codename=codename))
+        assert cache.get("redress:roles-version") == version  # not before the commit
+
+    assert len(renewals) == 1  # however many changes
+
+
 def test_a_sign_in_does_not_empty_the_cache():
     caseworker = staff(roles.CASEWORKER)
     fresh(caseworker).has_perm("claims.assess_claim")
@@ -112,15 +128,18 @@ def test_with_the_cache_unreachable_the_database_answers(monkeypatch):
     assert not fresh(caseworker).has_perm("claims.approve_offer")
 
 
-def test_a_changed_distress_band_is_read_afresh():
+def test_a_changed_distress_band_is_read_afresh(django_capture_on_commit_callbacks):
     from claims import selectors
 
-    scheme = SchemeFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        scheme = SchemeFactory()
     before = [b.name for b in selectors.distress_bands(scheme)]
     band = scheme.distress_bands.order_by("position").first()
 
-    band.name = "Renamed just now"
-    band.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        band.name = "Renamed just now"
+        band.save()
+        assert selectors.distress_bands(scheme)[0].name == band.name  # before the commit
     with CaptureQueriesContext(connection) as queries:
         first = [b.name for b in selectors.distress_bands(scheme)]
         again = [b.name for b in selectors.distress_bands(scheme)]
