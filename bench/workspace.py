@@ -99,14 +99,9 @@ def environment(var_dir: str) -> dict[str, str]:
 
 
 def redis_client() -> Any:
-    try:
-        import redis
+    from submission import redis_client as reachable  # one probe for both benches
 
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
-        client.ping()
-    except Exception:
-        return None
-    return client
+    return reachable(REDIS_URL)
 
 
 def percentile(values: list[float], pct: float) -> float:
