@@ -8,6 +8,7 @@ from typing import Any
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.core.files.base import ContentFile
 
 from claims import roles, services
 from claims.demo import LARGE_LOSS as LARGE_LOSS  # re-exported for the tests
@@ -15,7 +16,7 @@ from claims.demo import SMALL_LOSS as SMALL_LOSS
 from claims.demo import ClaimStaff, advance_claim_to, create_demo_scheme
 from claims.demo import assess_all as assess_all
 from claims.demo import take_step as take_step
-from claims.models import Claim, RegisterEntry, Scheme, Stage
+from claims.models import Claim, Evidence, RegisterEntry, Scheme, Stage
 
 
 class SchemeFactory(factory.django.DjangoModelFactory):
@@ -97,3 +98,13 @@ def claim_in_stage(
         claimant=CLAIMANT,
         large=large,
     )
+
+
+def pdf_evidence(claim: Claim) -> Evidence:
+    """One small PDF on `claim`, stored under MEDIA_ROOT (point that at a tmp_path)."""
+    item = Evidence(
+        claim=claim, original_name="statement.pdf", content_type="application/pdf",
+        size=8, sha256="d" * 64,
+    )  # fmt: skip
+    item.file.save("ignored.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    return item

@@ -8,14 +8,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
 from claims import roles, services
 from claims.models import AuditEvent, Claim, ClaimFlag, Evidence, HeadOfLoss, Stage
 from claims.services import Actor
-from tests.factories import People, SchemeFactory, claim_in_stage, draft_claim, staff
+from tests.factories import People, SchemeFactory, claim_in_stage, draft_claim, pdf_evidence, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -270,13 +269,7 @@ def test_hostile_claimant_text_renders_inert_everywhere(client, people):
 @pytest.fixture
 def evidence(people, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    claim = claim_in_stage(Stage.ASSESSMENT, people=people)
-    item = Evidence(
-        claim=claim, original_name="statement.pdf", content_type="application/pdf",
-        size=8, sha256="d" * 64,
-    )  # fmt: skip
-    item.file.save("ignored.pdf", ContentFile(b"%PDF-1.4"), save=True)
-    return item
+    return pdf_evidence(claim_in_stage(Stage.ASSESSMENT, people=people))
 
 
 def evidence_url(item: Evidence, **query: str) -> str:

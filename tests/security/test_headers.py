@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from claims.access import access_link_issue
-from claims.models import AccessLink, Evidence, Stage
+from claims.models import AccessLink, Stage
 from tests.claimant import start_claim
-from tests.factories import claim_in_stage
+from tests.factories import claim_in_stage, pdf_evidence
 from tests.hostile import sign_in_as_claimant
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +23,7 @@ YEAR = 31_536_000
 def claim(people, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     claim = claim_in_stage(Stage.ASSESSMENT, people=people)
-    item = Evidence(
-        claim=claim, original_name="statement.pdf", content_type="application/pdf",
-        size=8, sha256="d" * 64,
-    )  # fmt: skip
-    item.file.save("ignored.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    pdf_evidence(claim)
     return claim
 
 
