@@ -6,14 +6,14 @@ bench/submission_site) measured the same way in the same run.
 Target (issue 3): submission >= 0.5x the bare view's requests/s, and p99 <= 2x its p99.
 
 What a submission POST does: the middleware (sessions, CSRF, auth, messages, axes), the
-claimant's session read (one SELECT), then `claim_submit` in one
-transaction, five statements between BEGIN and COMMIT: the claim locked and read once
-with its scheme (only the columns the checks need), one UPDATE that moves the stage and
-checks the heads of loss in its WHERE (a claim with none is refused), and the audit
-event, status update and letter request inserted; then one message to the broker after
-commit carrying the status update, the letter and the flag check
+claimant's session read (one SELECT, claims.sessions), then `claim_submit`, which on
+PostgreSQL is one statement (services._claim_submit_at_once): the claim's UPDATE, which
+checks its stage, its version, its heads of loss and the scheme's window, and the audit
+event, status update and letter request it writes; then one message to the broker
+carrying the status update, the letter and the flag check
 (claims.notifications.published_together). Flags are found by the worker, not in the
-request (claims.flags).
+request (claims.flags). Both views run with prepared statements, as deployed
+(DATABASE_PREPARED_STATEMENTS).
 
 Needs PostgreSQL: it creates postgres://postgres@127.0.0.1:5432/redress_bench_sub (or
 BENCH_POSTGRES_URL; the name must contain "bench"), migrates it and drops it at the end;

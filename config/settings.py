@@ -147,6 +147,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Parameters sent apart from the query, and a query a connection has run five
+        # times prepared, so PostgreSQL stops parsing and planning it again: about half
+        # of a claim submission's database time (bench/submission.py). Set false behind
+        # a pooler that cannot keep a connection's prepared statements (PgBouncer in
+        # transaction mode before 1.21).
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------
@@ -155,11 +164,6 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
-    # Sessions stay in the database only, not cached_db: that engine writes a session
-    # read from the database back to the cache unguarded, so with Redis down every page
-    # with a session (every claimant mid-claim, every member of staff) would fail,
-    # and a sign-out could leave a live copy in Redis. Reading from Redis saved about
-    # 0.2 ms a request (tests/test_access_links.py::test_pages_work_with_the_cache_down).
 else:
     # Shared by every local process (unlike LocMemCache), so rate limits hold.
     CACHES = {
@@ -331,6 +335,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions in the database only (Django's store, read with one plain query), not
+# cached_db: that engine writes a session read from the database back to the cache
+# unguarded, so with Redis down every page with a session (every claimant mid-claim,
+# every member of staff) would fail, and a sign-out could leave a live copy in Redis
+# (tests/test_access_links.py::test_pages_work_with_the_cache_down).
+SESSION_ENGINE = "claims.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
