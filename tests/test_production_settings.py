@@ -28,7 +28,7 @@ from django.conf import settings as s
 db = s.DATABASES["default"]
 print(json.dumps({
     "engine": db["ENGINE"], "conn_max_age": db["CONN_MAX_AGE"],
-    "conn_health_checks": db["CONN_HEALTH_CHECKS"],
+    "conn_health_checks": db["CONN_HEALTH_CHECKS"], "db_options": db.get("OPTIONS", {}),
     "cache": s.CACHES["default"]["BACKEND"], "cache_location": s.CACHES["default"]["LOCATION"],
     "broker": s.CELERY_BROKER_URL, "acks_late": s.CELERY_TASK_ACKS_LATE,
     "reject_on_worker_lost": s.CELERY_TASK_REJECT_ON_WORKER_LOST,
@@ -62,13 +62,20 @@ def settings_with(environment: dict[str, str]) -> dict[str, object]:
     return dict(json.loads(result.stdout.splitlines()[-1]))
 
 
+def test_prepared_statements_can_be_turned_off_for_a_pooler_in_transaction_mode() -> None:
+    shown = settings_with({"DATABASE_PREPARED_STATEMENTS": "false"})
+    assert shown["db_options"] == {}
+
+
 def test_production_environment_gives_postgres_with_persistent_checked_connections_and_redis() -> (
     None
 ):
     shown = settings_with({})
     assert shown["engine"] == "django.db.backends.postgresql"
     assert shown["conn_max_age"] == 60 and shown["conn_health_checks"] is True
-    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # Prepared statements: parameters bound by the server, a repeated query prepared.
+    assert shown["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert shown["cache"] == "config.cache.RedisCache"
     assert shown["cache_location"] == shown["broker"] == "redis://redis.internal:6379/0"
     # A killed worker's task goes back to the queue and is run again, after at most the
     # visibility timeout, which outlasts any task (so a running one is never doubled).
