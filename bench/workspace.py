@@ -560,6 +560,7 @@ def plain_copy(path: Path, scheme_id: int) -> float:
     """The same file through COPY into a copy of the register table: same indexes, same
     unique constraint, same foreign key, no checks of ours."""
     from django.db import connection
+    from psycopg import sql as psycopg_sql
 
     from claims.models import RegisterEntry
 
@@ -575,8 +576,10 @@ def plain_copy(path: Path, scheme_id: int) -> float:
                 value = scheme_id
             if value is None:
                 continue
+            # A literal: DDL takes no parameters (and prepared statements send them apart).
+            default = psycopg_sql.Literal(value).as_string(connection.connection)
             cursor.execute(
-                f"ALTER TABLE bench_register ALTER COLUMN {column} SET DEFAULT %s", [value]
+                f"ALTER TABLE bench_register ALTER COLUMN {column} SET DEFAULT {default}"
             )
         cursor.execute("ALTER TABLE bench_register ALTER COLUMN created_at SET DEFAULT now()")
     started = time.perf_counter()

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from claims.access_audit import staff_access_record
@@ -80,8 +80,10 @@ def _erase(claim: Claim, *, register_entry: bool) -> int:
     ]
     Evidence.objects.filter(claim=claim).delete()
     Letter.objects.filter(claim=claim).update(file="")
+    # A new version, so that a change or submission that read the claim before cannot
+    # write after it (services: the version guards).
     Claim.objects.filter(pk=claim.pk).update(
-        **PERSONAL_CLAIM_FIELDS, personal_data_erased_at=timezone.now()
+        **PERSONAL_CLAIM_FIELDS, personal_data_erased_at=timezone.now(), version=F("version") + 1
     )
     HeadOfLoss.objects.filter(claim=claim).update(description="", details={}, assessment_reason="")
     OfferItem.objects.filter(offer__claim=claim).update(reason="", dispute_reason="")

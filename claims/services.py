@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -445,7 +445,13 @@ def claim_submit(
 
 
 # What _claim_submit reads of the claim and its scheme; every field it writes, it sets.
-_SUBMIT_READS = ("stage", "version", "scheme__claims_open", "scheme__claims_close")
+_SUBMIT_READS = (
+    "stage",
+    "version",
+    "personal_data_erased_at",
+    "scheme__claims_open",
+    "scheme__claims_close",
+)
 
 
 @transaction.atomic
@@ -465,6 +471,7 @@ def _claim_submit(
         _check_actor(claim, actor, TRANSITIONS["submit"])
         return claim
     _check_can(claim, "submit", actor)
+    _check_not_erased(claim)
     if not statement_of_truth:
         raise ClaimError(
             "Confirm that the information you have given is true.", code="statement_of_truth"
@@ -510,11 +517,12 @@ def _claim_submit_at_once(claim_id: int, *, today: dt.date, ip_address: str | No
     the row, and every change to the heads of loss renews it under the lock, so a head
     of loss removed meanwhile makes this do nothing instead of submitting on stale data.
     """
-    if connection.vendor != "postgresql":
+    database = router.db_for_write(Claim)
+    if connections[database].vendor != "postgresql":
         return None
     transition = TRANSITIONS["submit"]
     now = timezone.now()
-    claims = Claim.objects.raw(
+    claims = Claim.objects.using(database).raw(
         _SUBMIT_AT_ONCE,
         {
             "claim": claim_id,
@@ -545,6 +553,9 @@ def _claim_submit_at_once(claim_id: int, *, today: dt.date, ip_address: str | No
     return claim
 
 
+# The claim's columns by name, not *: the columns of a prepared statement must not change
+# under it (after a migration that adds one, every later run on that connection would fail).
+_CLAIM_COLUMNS = [f'"{field.column}"' for field in Claim._meta.concrete_fields]
 # The one statement of `_claim_submit_at_once`. The window is Scheme.is_open_on's.
 _SUBMIT_AT_ONCE = f"""
 WITH claim AS (
@@ -552,11 +563,11 @@ WITH claim AS (
     SET stage = %(submitted)s, stage_changed_at = %(now)s, version = c.version + 1,
         updated_at = %(now)s, submitted_at = %(now)s, submitted_ip = %(ip)s
     FROM "{Scheme._meta.db_table}" AS s
-    WHERE c.id = %(claim)s AND c.stage = %(draft)s
+    WHERE c.id = %(claim)s AND c.stage = %(draft)s AND c.personal_data_erased_at IS NULL
         AND c.version = (SELECT version FROM "{Claim._meta.db_table}" WHERE id = %(claim)s)
         AND EXISTS (SELECT FROM "{HeadOfLoss._meta.db_table}" WHERE claim_id = %(claim)s)
         AND s.id = c.scheme_id AND s.claims_open <= %(today)s AND %(today)s <= s.claims_close
-    RETURNING c.*
+    RETURNING {", ".join(f"c.{column}" for column in _CLAIM_COLUMNS)}
 ), event AS (
     INSERT INTO "{AuditEvent._meta.db_table}" (claim_id, action, actor_kind, actor_id,
         from_stage, to_stage, reason, data, created_at)
@@ -579,10 +590,10 @@ WITH claim AS (
     FROM event
     RETURNING id
 )
-SELECT claim.*, (SELECT id FROM status_update) AS status_update_id,
+SELECT {", ".join(_CLAIM_COLUMNS)}, (SELECT id FROM status_update) AS status_update_id,
     (SELECT id FROM letter_request) AS letter_request_id
 FROM claim
-"""  # noqa: S608 (the table names are the models', every value a parameter)
+"""  # noqa: S608 (the table and column names are the models', every value a parameter)
 
 
 @transaction.atomic
@@ -1092,7 +1103,17 @@ def _lock_draft(claim_id: int, actor: Actor) -> Claim:
         raise ClaimError("There is no such claim.", code="not_found")
     if claim.stage != Stage.DRAFT:
         raise ClaimError("A claim can only be changed before it is submitted.", code="not_draft")
+    _check_not_erased(claim)
     return claim
+
+
+def _check_not_erased(claim: Claim) -> None:
+    if claim.personal_data_erased_at is not None:
+        raise ClaimError(
+            "This claim was erased, so it can no longer be changed or sent. "
+            "Start a new claim if you still want to claim.",
+            code="erased",
+        )
 
 
 def _mark_answered(claim: Claim, page: str) -> None:

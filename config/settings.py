@@ -152,7 +152,7 @@ else:
         # times prepared, so PostgreSQL stops parsing and planning it again: about half
         # of a claim submission's database time (bench/submission.py). Set false behind
         # a pooler that cannot keep a connection's prepared statements (PgBouncer in
-        # transaction mode before 1.21).
+        # transaction mode, unless 1.21 or later with max_prepared_statements set).
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=5
         )

@@ -72,6 +72,18 @@ def draft_claim(scheme: Scheme | None = None, **kwargs: Any) -> Claim:
     return services.claim_start(scheme=scheme, **{**CLAIMANT, **kwargs})
 
 
+def draft_with_a_loss(scheme: Scheme | None = None, amount: str = "25.00") -> Claim:
+    """A draft ready to submit: one head of loss, bank charges of `amount`."""
+    claim = draft_claim(scheme)
+    services.head_of_loss_add(
+        claim_id=claim.pk,
+        actor=services.Actor.claimant(claim.pk),
+        category="bank_charges",
+        amount_claimed=amount,
+    )
+    return claim
+
+
 class People(ClaimStaff):
     """The staff a claim's journey needs, made once per call of claim_in_stage."""
 

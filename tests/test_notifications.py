@@ -20,7 +20,7 @@ from claims import access, notifications, payments, services
 from claims.models import TRANSITIONS, AccessLink, AuditEvent, Claim, Stage, StatusUpdate
 from claims.notifications import Outcome
 from claims.services import Actor, ClaimError
-from tests.factories import CLAIMANT, claim_in_stage, draft_claim, take_step
+from tests.factories import CLAIMANT, claim_in_stage, draft_claim, draft_with_a_loss, take_step
 
 pytestmark = pytest.mark.django_db
 
@@ -262,13 +262,7 @@ def test_a_broker_outage_at_commit_keeps_the_change_and_the_pending_row(
         raise ConnectionRefusedError(111, "Connection refused")
 
     monkeypatch.setattr(app, "send_task", broker_down)
-    claim = draft_claim(scheme)
-    services.head_of_loss_add(
-        claim_id=claim.pk,
-        actor=Actor.claimant(claim.pk),
-        category="bank_charges",
-        amount_claimed="12.00",
-    )
+    claim = draft_with_a_loss(scheme, amount="12.00")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.claim_submit(claim_id=claim.pk, actor=Actor.claimant(claim.pk),
                               statement_of_truth=True)  # fmt: skip

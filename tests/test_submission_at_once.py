@@ -13,7 +13,7 @@ from django.db import models
 from claims import notifications, services
 from claims.models import AuditEvent, Claim, LetterRequest, Stage, StatusUpdate
 from claims.services import Actor, ClaimError
-from tests.factories import SchemeFactory, draft_claim
+from tests.factories import SchemeFactory, draft_claim, draft_with_a_loss
 from tests.races import race
 
 pytestmark = pytest.mark.postgres
@@ -32,17 +32,6 @@ def _values(row: models.Model) -> dict[str, Any]:
     }
 
 
-def _draft(scheme: Any) -> Claim:
-    claim = draft_claim(scheme)
-    services.head_of_loss_add(
-        claim_id=claim.pk,
-        actor=Actor.claimant(claim.pk),
-        category="bank_charges",
-        amount_claimed="25.00",
-    )
-    return claim
-
-
 def _published(monkeypatch: Any) -> list[tuple[Any, ...]]:
     sent: list[tuple[Any, ...]] = []
     monkeypatch.setattr(notifications, "publish", lambda *args: sent.append(args) or True)
@@ -52,7 +41,7 @@ def _published(monkeypatch: Any) -> list[tuple[Any, ...]]:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_at_once_writes_the_rows_and_message_the_locked_path_writes(monkeypatch: Any) -> None:
     scheme = SchemeFactory()
-    fast, locked = _draft(scheme), _draft(scheme)
+    fast, locked = draft_with_a_loss(scheme), draft_with_a_loss(scheme)
     sent = _published(monkeypatch)
 
     services.claim_submit(
@@ -109,40 +98,118 @@ def _ids(message: tuple[Any, ...]) -> list[int]:
     return [args[0] for _, args in message[1]]
 
 
-@pytest.mark.django_db
-def test_at_once_keeps_the_claim_window_to_the_day() -> None:
-    today = dt.date.today()
-    scheme = SchemeFactory(claims_open=today - dt.timedelta(days=30), claims_close=today)
-    on_the_last_day, after_it = _draft(scheme), _draft(scheme)
-    after_it.refresh_from_db()
-    version = after_it.version
-
-    services.claim_submit(
-        claim_id=on_the_last_day.pk,
-        actor=Actor.claimant(on_the_last_day.pk),
-        statement_of_truth=True,
+def _locked_path_calls(monkeypatch: Any) -> list[int]:
+    """The claims the locked path was asked to submit: empty while the statement did it."""
+    calls: list[int] = []
+    original = services._claim_submit
+    monkeypatch.setattr(
+        services,
+        "_claim_submit",
+        lambda **kwargs: calls.append(kwargs["claim_id"]) or original(**kwargs),
     )
-    with pytest.raises(ClaimError) as refused:
+    return calls
+
+
+@pytest.mark.django_db
+def test_at_once_keeps_the_claim_window_to_the_day(monkeypatch: Any) -> None:
+    today = dt.date.today()
+    scheme = SchemeFactory(claims_open=today, claims_close=today + dt.timedelta(days=30))
+    first_day, last_day, before, after = (draft_with_a_loss(scheme) for _ in range(4))
+    after.refresh_from_db()
+    version = after.version
+    locked = _locked_path_calls(monkeypatch)
+
+    for claim, day in ((first_day, today), (last_day, scheme.claims_close)):
         services.claim_submit(
-            claim_id=after_it.pk,
-            actor=Actor.claimant(after_it.pk),
-            statement_of_truth=True,
-            today=today + dt.timedelta(days=1),
+            claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True, today=day
+        )
+    assert locked == []  # both by the one statement
+    refusals = []
+    for claim, day in (
+        (before, today - dt.timedelta(days=1)),
+        (after, scheme.claims_close + dt.timedelta(days=1)),
+    ):
+        with pytest.raises(ClaimError) as refused:
+            services.claim_submit(
+                claim_id=claim.pk,
+                actor=Actor.claimant(claim.pk),
+                statement_of_truth=True,
+                today=day,
+            )
+        refusals.append(refused.value.code)
+
+    assert refusals == ["outside_claim_window", "outside_claim_window"]
+    assert locked == [before.pk, after.pk]  # the statement stepped aside; the rules explained
+    for claim in (first_day, last_day, before, after):
+        claim.refresh_from_db()
+    assert first_day.stage == last_day.stage == Stage.SUBMITTED
+    assert after.stage == Stage.DRAFT and after.version == version
+    assert not after.events.filter(action="submit").exists()
+    assert not after.status_updates.exists() and not after.letter_requests.exists()
+
+
+@pytest.mark.django_db
+def test_an_erased_draft_cannot_be_submitted_or_changed() -> None:
+    from claims import privacy
+
+    claim = draft_with_a_loss(SchemeFactory())
+    privacy.claim_erase_draft(claim_id=claim.pk, actor=Actor.system(), reason="Abandoned")
+    actor = Actor.claimant(claim.pk)
+
+    with pytest.raises(ClaimError) as submitting:
+        services.claim_submit(claim_id=claim.pk, actor=actor, statement_of_truth=True)
+    with pytest.raises(ClaimError) as changing:
+        services.claim_update_details(
+            claim_id=claim.pk, actor=actor, page="contact", phone="07700 900123"
         )
 
-    assert refused.value.code == "outside_claim_window"
-    on_the_last_day.refresh_from_db()
-    after_it.refresh_from_db()
-    assert on_the_last_day.stage == Stage.SUBMITTED
-    assert after_it.stage == Stage.DRAFT and after_it.version == version
-    assert not after_it.events.filter(action="submit").exists()
-    assert not after_it.status_updates.exists() and not after_it.letter_requests.exists()
+    assert submitting.value.code == changing.value.code == "erased"
+    claim.refresh_from_db()
+    assert claim.stage == Stage.DRAFT and claim.phone == ""
+    assert not claim.status_updates.exists() and not claim.letter_requests.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_statement_still_works_once_prepared_after_a_column_is_added() -> None:
+    """psycopg prepares a statement a connection has run five times, and PostgreSQL
+    refuses to run a prepared statement whose result's columns changed (as `RETURNING *`
+    would after a deploy's migration, run from another connection), so the statement
+    names the claim's columns."""
+    scheme = SchemeFactory()
+    claims = [draft_with_a_loss(scheme) for _ in range(7)]
+    for claim in claims[:6]:
+        services.claim_submit(
+            claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True
+        )
+    table = Claim._meta.db_table
+    _from_another_connection(f'ALTER TABLE "{table}" ADD COLUMN added_later integer')
+    try:
+        services.claim_submit(
+            claim_id=claims[6].pk, actor=Actor.claimant(claims[6].pk), statement_of_truth=True
+        )
+    finally:
+        _from_another_connection(f'ALTER TABLE "{table}" DROP COLUMN added_later')
+
+    claims[6].refresh_from_db()
+    assert claims[6].stage == Stage.SUBMITTED
+
+
+def _from_another_connection(sql: str) -> None:
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(sql)
+        other.commit()
+    finally:
+        other.close()
 
 
 @pytest.mark.django_db
 def test_at_once_refuses_another_claims_claimant_and_an_empty_claim() -> None:
     scheme = SchemeFactory()
-    claim, other = _draft(scheme), draft_claim(scheme)
+    claim, other = draft_with_a_loss(scheme), draft_claim(scheme)
 
     with pytest.raises(ClaimError) as not_theirs:
         services.claim_submit(
@@ -166,13 +233,9 @@ def test_a_change_to_the_claim_while_it_is_submitted_is_kept_and_the_claim_submi
     """The statement found the claim at one version and the contact details' change
     made it the next while the statement waited for the row: the statement steps aside
     and the locked path submits the claim as it now is."""
-    claim = _draft(SchemeFactory())
+    claim = draft_with_a_loss(SchemeFactory())
     actor = Actor.claimant(claim.pk)
-    locked_path = []
-    original = services._claim_submit
-    monkeypatch.setattr(
-        services, "_claim_submit", lambda **kwargs: locked_path.append(1) or original(**kwargs)
-    )
+    locked_path = _locked_path_calls(monkeypatch)
 
     changed, submitted = race(
         lambda: services.claim_update_details(
@@ -184,8 +247,33 @@ def test_a_change_to_the_claim_while_it_is_submitted_is_kept_and_the_claim_submi
     )
 
     assert not isinstance(changed, ClaimError)
-    assert isinstance(submitted, Claim) and locked_path == [1]
+    assert isinstance(submitted, Claim) and locked_path == [claim.pk]
     claim.refresh_from_db()
     assert claim.stage == Stage.SUBMITTED and claim.phone == "07700 900123"
     assert claim.events.filter(action="submit").count() == 1
     assert claim.status_updates.count() == 1 and claim.letter_requests.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_locked_path_also_sees_the_last_loss_removed_while_it_waits(monkeypatch: Any) -> None:
+    """The locked path's own guard (its UPDATE checks the heads of loss once the lock is
+    its own), with the one statement out of the way."""
+    claim = draft_claim(SchemeFactory())
+    actor = Actor.claimant(claim.pk)
+    head = services.head_of_loss_add(
+        claim_id=claim.pk, actor=actor, category="time_spent", hours="2", description="Calls"
+    )
+    monkeypatch.setattr(services, "_claim_submit_at_once", lambda *args, **kwargs: None)
+
+    removed, refused = race(
+        lambda: services.head_of_loss_remove(head_id=head.pk, actor=actor),
+        lambda: services.claim_submit(claim_id=claim.pk, actor=actor, statement_of_truth=True),
+        monkeypatch,
+        hold_after=(services, "_record"),
+    )
+
+    assert removed is None
+    assert isinstance(refused, ClaimError) and refused.code == "no_heads_of_loss"
+    claim.refresh_from_db()
+    assert claim.stage == Stage.DRAFT
+    assert not claim.status_updates.exists() and not claim.letter_requests.exists()
