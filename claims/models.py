@@ -39,6 +39,8 @@ REFERENCE_PATTERN = re.compile(r"^RDR-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4
 _CROCKFORD_CONFUSABLES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 # Spaces and every kind of dash: codes are often copied from PDFs with en dashes.
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]")
+_NOTICE_CODE_BODY = re.compile(r"[0-9A-HJKMNP-TV-Z]{12}")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def generate_reference() -> str:
@@ -69,7 +71,7 @@ def generate_notice_code() -> str:
 
 def normalise_notice_code(text: str) -> str | None:
     cleaned = _SEPARATORS.sub("", text or "").upper().translate(_CROCKFORD_CONFUSABLES)
-    if len(cleaned) != 12 or any(char not in CROCKFORD for char in cleaned):
+    if not _NOTICE_CODE_BODY.fullmatch(cleaned):
         return None
     return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
 
@@ -81,7 +83,7 @@ def generate_verification_code() -> str:
 
 
 def normalise_postcode(text: str) -> str:
-    compact = re.sub(r"\s+", "", text or "").upper()
+    compact = _WHITESPACE.sub("", text or "").upper()
     if len(compact) > 3:
         return f"{compact[:-3]} {compact[-3:]}"
     return compact

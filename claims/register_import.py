@@ -36,11 +36,16 @@ COLUMNS = ("notice_code", "full_name", "email", "address", "postcode", "external
 REQUIRED_COLUMNS = {"full_name", "postcode"}
 MAX_REPORTED = 200
 _LIMITS = {"full_name": 200, "email": 254, "address": 1000, "postcode": 10, "external_id": 64}
+_LENGTH_CHECKS = [
+    (COLUMNS.index(name), limit, f"The {name.replace('_', ' ')} is longer than {limit} characters.")
+    for name, limit in _LIMITS.items()
+]
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _POSTCODE = re.compile(r"[A-Z0-9 ]{2,10}")
 _CODE_DIGITS = str.maketrans(CROCKFORD, "0123456789ABCDEFGHIJKLMNOPQRSTUV")
 # COPY's text format: these four characters are written as escapes.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_LINE_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r"})
 _BATCH = 5000
 
 
@@ -118,9 +123,14 @@ class _CopyWriter:
         self._copy = self._copy_context.__enter__()
 
     def write(self, values: tuple[str, ...]) -> None:
-        self.buffer.append(
-            "\t".join(value.translate(_COPY_ESCAPES) for value in values) + self.suffix
-        )
+        line = "\t".join(values)
+        # The whole line escaped at once, not value by value, unless a value holds a tab
+        # (which the line cannot tell from the separators).
+        if line.count("\t") >= len(values):
+            line = "\t".join(value.translate(_COPY_ESCAPES) for value in values)
+        elif "\\" in line or "\n" in line or "\r" in line:
+            line = line.translate(_COPY_LINE_ESCAPES)
+        self.buffer.append(line + self.suffix)
         if len(self.buffer) >= _BATCH:
             self.flush()
 
@@ -235,7 +245,8 @@ def register_import(*, scheme_id: int, upload: IO[Any], actor: Actor) -> ImportR
             1, f"Header: {'; '.join(problems)}. Expected columns: {', '.join(COLUMNS)}."
         )
         return result
-    position = {name: names.index(name) for name in names}
+    # Where each of COLUMNS is in a row (None: not in this file).
+    position = tuple(names.index(name) if name in names else None for name in COLUMNS)
     width = len(names)
 
     # Read before the COPY starts: while it runs the connection takes no other query.
@@ -307,37 +318,33 @@ def _checked_rows(reader: Any, result: ImportResult) -> Iterable[list[str]]:
         yield row
 
 
-def _row_values(row: list[str], position: dict[str, int]) -> tuple[tuple[str, ...], list[str]]:
+def _row_values(
+    row: list[str], position: tuple[int | None, ...]
+) -> tuple[tuple[str, ...], list[str]]:
     problems: list[str] = []
-
-    def cell(name: str) -> str:
-        index = position.get(name)
-        return row[index].strip() if index is not None else ""
-
-    raw_code = cell("notice_code")
+    # Each column's value, stripped; "" for a column the file does not have.
+    code_cell, full_name, email, address, postcode_cell, external_id = [
+        row[index].strip() if index is not None else "" for index in position
+    ]
     code = ""
-    if raw_code:
-        code = normalise_notice_code(raw_code) or ""
+    if code_cell:
+        code = normalise_notice_code(code_cell) or ""
         if not code:
             problems.append("The notice code must be twelve letters and digits.")
-    full_name = cell("full_name")
     if not full_name:
         problems.append("The full name is missing.")
-    email = cell("email")
     if email and not _EMAIL.fullmatch(email):
         problems.append("The email address is not valid.")
-    postcode = normalise_postcode(cell("postcode"))
+    postcode = normalise_postcode(postcode_cell)
     if not postcode:
         problems.append("The postcode is missing.")
     elif not _POSTCODE.fullmatch(postcode):
         problems.append("The postcode is not valid.")
-    address = cell("address")
-    external_id = cell("external_id")
     values = (code, full_name, email, address, postcode, external_id)
-    for name, value in zip(COLUMNS, values, strict=True):
-        limit = _LIMITS.get(name)
-        if limit and len(value) > limit:
-            problems.append(f"The {name.replace('_', ' ')} is longer than {limit} characters.")
-    if any("\x00" in value or "\ufffd" in value for value in values):
+    for index, limit, message in _LENGTH_CHECKS:
+        if len(values[index]) > limit:
+            problems.append(message)
+    line = "".join(values)
+    if "\x00" in line or "\ufffd" in line:
         problems.append("The row has characters that are not valid UTF-8 text.")
     return values, problems

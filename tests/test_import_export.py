@@ -55,6 +55,25 @@ def test_a_good_file_is_imported_whole_with_codes_made_where_missing():
     assert entries["A3"].full_name == '=HYPERLINK("http://evil.test")'  # kept as written
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Flat 2\\3 Back Lane",  # a backslash
+        "Flat 2\r\nBack Lane",  # Windows line ends
+        "Flat 2\tBack Lane",  # a tab, which the COPY line also uses between values
+        "Flat 2\\tBack\nLane\\",  # a backslash before a letter, and at the end
+    ],
+)
+def test_every_character_copy_escapes_is_imported_as_written(address):
+    scheme = SchemeFactory()
+    quoted = address.replace('"', '""')
+
+    result = run(scheme, f'{HEADER}7K3M-9Q2P-4XYZ,Ada Lovelace,,"{quoted}",SW1Y 4JH,A1\n')
+
+    assert result.ok and result.imported == 1
+    assert scheme.register.get().address == address
+
+
 def test_a_file_with_bad_rows_reports_each_by_line_and_imports_none():
     scheme = SchemeFactory()
     text = (
