@@ -252,28 +252,3 @@ def test_a_change_to_the_claim_while_it_is_submitted_is_kept_and_the_claim_submi
     assert claim.stage == Stage.SUBMITTED and claim.phone == "07700 900123"
     assert claim.events.filter(action="submit").count() == 1
     assert claim.status_updates.count() == 1 and claim.letter_requests.count() == 1
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_locked_path_also_sees_the_last_loss_removed_while_it_waits(monkeypatch: Any) -> None:
-    """The locked path's own guard (its UPDATE checks the heads of loss once the lock is
-    its own), with the one statement out of the way."""
-    claim = draft_claim(SchemeFactory())
-    actor = Actor.claimant(claim.pk)
-    head = services.head_of_loss_add(
-        claim_id=claim.pk, actor=actor, category="time_spent", hours="2", description="Calls"
-    )
-    monkeypatch.setattr(services, "_claim_submit_at_once", lambda *args, **kwargs: None)
-
-    removed, refused = race(
-        lambda: services.head_of_loss_remove(head_id=head.pk, actor=actor),
-        lambda: services.claim_submit(claim_id=claim.pk, actor=actor, statement_of_truth=True),
-        monkeypatch,
-        hold_after=(services, "_record"),
-    )
-
-    assert removed is None
-    assert isinstance(refused, ClaimError) and refused.code == "no_heads_of_loss"
-    claim.refresh_from_db()
-    assert claim.stage == Stage.DRAFT
-    assert not claim.status_updates.exists() and not claim.letter_requests.exists()
