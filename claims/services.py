@@ -505,8 +505,8 @@ def _claim_submit(
 def _claim_submit_at_once(claim_id: int, *, today: dt.date, ip_address: str | None) -> Claim | None:
     """The claimant's submission of a draft that every rule allows, in one statement
     on PostgreSQL; None, having changed nothing, for anything else (another database,
-    a claim that is not a draft, no heads of loss, a closed window), which
-    `_claim_submit` then decides and explains.
+    a claim that is not a draft or was erased, no heads of loss, a closed window, a
+    claim changed meanwhile), which `_claim_submit` then decides and explains.
 
     Why: a submission is the claimant's one busy moment (the days after the notices go
     out), and the locked path's eight statements cost the web process about 2 ms of ORM
@@ -514,8 +514,9 @@ def _claim_submit_at_once(claim_id: int, *, today: dt.date, ip_address: str | No
     claim's UPDATE, the audit event, the status update, the letter request; a test
     compares the two) in one atomic statement. It takes no lock first: the claim's
     version as the statement found it must still be its version when the UPDATE gets
-    the row, and every change to the heads of loss renews it under the lock, so a head
-    of loss removed meanwhile makes this do nothing instead of submitting on stale data.
+    the row, and every change to the heads of loss (and an erasure) renews it under the
+    lock, so a head of loss removed meanwhile makes this do nothing instead of
+    submitting on stale data.
     """
     database = router.db_for_write(Claim)
     if connections[database].vendor != "postgresql":
