@@ -59,14 +59,12 @@ from submission import (  # noqa: E402  (bench/ is on the path only from here)
     BARE_FIELDS,
     BARE_PATH,
     CSRF_INPUT,
+    bench_database_refusal,
     client_address,
     cpu_model,
-    database_name,
     free_port,
     http_request,
-    maintenance_url,
     percentile,
-    postgres_reachable,
     recreate_database,
 )
 
@@ -674,12 +672,8 @@ def main() -> int:
     parser.add_argument("--report", type=Path, help="also write the report (Markdown) here")
     args = parser.parse_args()
 
-    if "bench" not in database_name(POSTGRES_URL):
-        print(f"Refusing to create and drop {database_name(POSTGRES_URL)!r}: not a bench name.")
-        return 2
-    if not postgres_reachable(POSTGRES_URL):
-        print(f"SKIPPED: needs PostgreSQL; none reachable at {maintenance_url(POSTGRES_URL)}")
-        return 0
+    if (refused := bench_database_refusal(POSTGRES_URL)) is not None:
+        return refused
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)

@@ -95,6 +95,18 @@ def postgres_reachable(url: str) -> bool:
     return True
 
 
+def bench_database_refusal(url: str) -> int | None:
+    """The exit status (said why) if a bench may not use `url`: not a bench database's
+    name (it will be dropped), or no server there. None: go ahead."""
+    if "bench" not in database_name(url):
+        print(f"Refusing to create and drop {database_name(url)!r}: not a bench name.")
+        return 2
+    if not postgres_reachable(url):
+        print(f"SKIPPED: needs PostgreSQL; none reachable at {maintenance_url(url)}")
+        return 0
+    return None
+
+
 def recreate_database(url: str, *, create: bool, wait: float = 120) -> None:
     """Drop the bench database (FORCE ends any connection left over), then maybe create it.
 
@@ -695,12 +707,8 @@ def main() -> int:
     parser.add_argument("--show-queries", action="store_true", help="list each POST's SQL")
     args = parser.parse_args()
 
-    if "bench" not in database_name(POSTGRES_URL):
-        print(f"Refusing to create and drop {database_name(POSTGRES_URL)!r}: not a bench name.")
-        return 2
-    if not postgres_reachable(POSTGRES_URL):
-        print(f"SKIPPED: needs PostgreSQL; none reachable at {maintenance_url(POSTGRES_URL)}")
-        return 0
+    if (refused := bench_database_refusal(POSTGRES_URL)) is not None:
+        return refused
 
     # Ctrl-C and a plain kill both clean up (SIGINT too, even when started in the background).
     signal.signal(signal.SIGINT, raise_interrupt)
