@@ -18,6 +18,7 @@ that cannot be reached is passed by; the database answers, as it would without t
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -55,18 +57,52 @@ def remembered(key: str, seconds: int, compute: Callable[[], T]) -> T:
     return value
 
 
+# What `cached` read, kept in this process too, beside the version it was read at: a
+# page whose versions are unchanged then asks Redis for the versions alone, not for
+# every value (and unpickles none of them). The values are shared by every request in
+# the process, so what is kept is never changed after it is read.
+_kept: dict[str, tuple[str, Any]] = {}
+# During a request, the versions as its first `cached` call read them, both in one
+# round trip; outside a request (tasks, commands), each call reads its version.
+_request = threading.local()
+
+
+def _on_request_started(**kwargs: Any) -> None:
+    _request.versions = {}
+
+
+def _on_request_finished(**kwargs: Any) -> None:
+    _request.versions = None
+
+
+def _version(depends_on: str) -> str | None:
+    versions: dict[str, str] | None = getattr(_request, "versions", None)
+    if versions is not None and depends_on in versions:
+        return versions[depends_on]
+    found = cache.get_many([ROLES, SCHEMES] if versions is not None else [depends_on])
+    version = found.get(depends_on)
+    if version is None:
+        cache.add(depends_on, uuid.uuid4().hex, None)
+        version = cache.get(depends_on)
+    if versions is not None:
+        versions.update(found)
+        if version is not None:
+            versions[depends_on] = version
+    return version  # type: ignore[no-any-return]
+
+
 def cached(name: str, depends_on: str, compute: Callable[[], T]) -> T:
     """`compute()`, or what it gave last time if `depends_on` has not changed since."""
     if _renewing(depends_on):
         return compute()  # changed in this transaction: only the database knows how
     try:
-        found = cache.get_many([depends_on, name])
-        version = found.get(depends_on)
-        if version is None:
-            cache.add(depends_on, uuid.uuid4().hex, None)
-            version = cache.get(depends_on)
-        entry = found.get(name)
+        version = _version(depends_on)
+        kept = _kept.get(name)
+        if kept is not None and version is not None and kept[0] == version:
+            return kept[1]  # type: ignore[no-any-return]
+        entry = cache.get(name)
         if entry is not None and version is not None and entry[0] == version:
+            _kept[name] = entry
             return entry[1]  # type: ignore[no-any-return]
     except Exception:
         log.warning("The cache could not be read; asking the database.", exc_info=True)
@@ -75,6 +111,7 @@ def cached(name: str, depends_on: str, compute: Callable[[], T]) -> T:
     if version is not None:
         try:
             cache.set(name, (version, value), ENTRY_SECONDS)
+            _kept[name] = (version, value)
         except Exception:
             log.warning("The cache could not be written.", exc_info=True)
     return value
@@ -91,8 +128,12 @@ class _Renew:
 
     def __call__(self) -> None:
         self.done = True
+        version = uuid.uuid4().hex
+        versions: dict[str, str] | None = getattr(_request, "versions", None)
+        if versions is not None:  # the rest of this request reads what it changed afresh
+            versions[self.depends_on] = version
         try:
-            cache.set(self.depends_on, uuid.uuid4().hex, None)
+            cache.set(self.depends_on, version, None)
         except Exception:
             log.warning("The cache could not be written; %s not renewed.", self.depends_on,
                         exc_info=True)  # fmt: skip
@@ -129,6 +170,8 @@ def _schemes_changed(sender: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     """Called from ClaimsConfig.ready."""
+    request_started.connect(_on_request_started, dispatch_uid="redress-cache-versions-start")
+    request_finished.connect(_on_request_finished, dispatch_uid="redress-cache-versions-end")
     user_model = get_user_model()
     for model in (user_model, Group, Permission):
         post_save.connect(_roles_changed, sender=model, dispatch_uid=f"roles-save-{model}")

@@ -33,15 +33,15 @@ class ReviewSection:
 
 
 def review_sections(
-    claim_id: int, user: Any, offers: list[Any] | None = None
+    claim_id: int, user: Any, offer_items: dict[int, list[Any]] | None = None
 ) -> list[ReviewSection]:
-    """The claim's reviews of disputed items. Given the claim's `offers` with their
-    items (the claim page has them), a claim none of whose items was disputed, as most,
+    """The claim's reviews of disputed items. Given the items of the claim's offers by
+    offer (the claim page has them), a claim none of whose items was disputed, as most,
     has none, and nothing is asked of the database."""
     if not user.has_perm("claims.view_offer"):
         return []
-    if offers is not None and not any(
-        item.response == ItemResponse.DISPUTED for offer in offers for item in offer.items.all()
+    if offer_items is not None and not any(
+        item.response == ItemResponse.DISPUTED for items in offer_items.values() for item in items
     ):
         return []
     sections = []

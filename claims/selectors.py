@@ -15,14 +15,15 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    Model,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -44,9 +45,13 @@ from claims.models import (
     Evidence,
     HeadOfLoss,
     InternalNote,
+    Letter,
     Message,
     Offer,
     OfferItem,
+    Payment,
+    PaymentBatch,
+    RegisterEntry,
     Scheme,
     Stage,
     Transition,
@@ -61,6 +66,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     User = AbstractBaseUser | AnonymousUser
+
+M = TypeVar("M", bound=Model)
 
 # --- Deadlines ------------------------------------------------------------------
 
@@ -417,18 +424,20 @@ class Action:
     reason_label: str
 
 
-def _assessor_ids(offers: list[Offer]) -> set[int]:
+def _assessor_ids(offers: list[Offer], items: dict[int, list[OfferItem]]) -> set[int]:
     if not offers:
         return set()
     latest = offers[0]
     ids = {latest.proposed_by_id}
-    ids.update(item.assessed_by_id for item in latest.items.all() if item.assessed_by_id)
+    ids.update(item.assessed_by_id for item in items.get(latest.pk, []) if item.assessed_by_id)
     return ids
 
 
-def available_actions(claim: Claim, user: Any, offers: list[Offer]) -> tuple[list[Action], str]:
+def available_actions(
+    claim: Claim, user: Any, offers: list[Offer], items: dict[int, list[OfferItem]]
+) -> tuple[list[Action], str]:
     """The moves this user may make on this claim now, and why a four-eyes move is
-    missing if it is. `offers` newest first, with items prefetched."""
+    missing if it is. `offers` newest first; `items` each offer's items by its id."""
     actions: list[Action] = []
     seen: set[str] = set()
     held_back = ""
@@ -442,7 +451,7 @@ def available_actions(claim: Claim, user: Any, offers: list[Offer]) -> tuple[lis
         if name in seen:
             continue
         seen.add(name)
-        if name in _FOUR_EYES and user.pk in _assessor_ids(offers):
+        if name in _FOUR_EYES and user.pk in _assessor_ids(offers, items):
             held_back = (
                 "You proposed or assessed this offer, so another senior caseworker must decide it."
             )
@@ -473,6 +482,7 @@ class ClaimPage:
     heads: list[HeadRow]
     evidence: list[Evidence]
     offers: list[Offer]
+    offer_items: dict[int, list[OfferItem]]  # each offer's items, by the offer's id
     events: list[AuditEvent]
     notes: list[InternalNote]
     messages: list[Message]
@@ -491,8 +501,23 @@ class ClaimPage:
     days_in_stage: int
     due_by: dt.date | None
     overdue: bool
+    names: dict[int, str]  # the name the pages give each user, by id
+    register_entry: RegisterEntry | None = None
     bank_details: Any = None
-    payments: list[Any] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    batches: dict[int, PaymentBatch] = field(default_factory=dict)
+
+    def name(self, user_id: int | None) -> str:
+        return self.names.get(user_id, "") if user_id else ""
+
+    @property
+    def assigned_name(self) -> str:
+        return self.name(self.claim.assigned_to_id)
+
+    @property
+    def bank_confirmed_by(self) -> str:
+        return self.name(self.bank_details.confirmed_by_id) if self.bank_details else ""
 
 
 def suggested_award(band: DistressBand, claimed: Decimal | None = None) -> Decimal:
@@ -512,12 +537,55 @@ def sees_bank_details(user: Any) -> bool:
     return any(user.has_perm(f"claims.{p}") for p in ("view_payment_details", "assess_claim"))
 
 
+# The claim page reads a dozen short lists. Compiling each one through the ORM took
+# more of a page's time than PostgreSQL took to answer all of them, so each is one
+# plain SELECT of its model's own columns, built once per process, with no joins:
+# people's names come from the cached `staff_names`, schemes and bands from the
+# cache too. Model.objects.raw still gives model instances, converted as the ORM
+# converts them. `where` and `order_by` are written here, never taken from a request.
+@functools.cache
+def _select(model: type[Model], where: str, order_by: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
+    table = quote(model._meta.db_table)
+    return f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order_by}"  # noqa: S608
+
+
+def rows(model: type[M], where: str, order_by: str, *params: Any) -> list[M]:
+    return list(model._default_manager.raw(_select(model, where, order_by), params))
+
+
+def staff_names() -> dict[int, str]:
+    """Each user's name as the pages show it, kept in the cache until anyone's role or
+    account changes. Only staff have accounts: claimants sign in by emailed links."""
+    from django.contrib.auth import get_user_model
+
+    from claims import caching
+
+    return caching.cached(
+        "redress:staff-names",
+        caching.ROLES,
+        lambda: {user.pk: str(user) for user in get_user_model().objects.all()},
+    )
+
+
+def scheme_by_id(scheme_id: int) -> Scheme:
+    """The scheme, kept in the cache until a scheme or band changes."""
+    from claims import caching
+
+    return caching.cached(
+        f"redress:scheme:{scheme_id}", caching.SCHEMES, lambda: Scheme.objects.get(pk=scheme_id)
+    )
+
+
 def claim_for_page(claim_id: int, user: Any) -> Claim:
-    """The claim, its scheme and people, and its bank details only for those who see them."""
-    related = ["scheme", "assigned_to", "register_entry"]
-    if sees_bank_details(user):
-        related.append("bank_details")
-    return Claim.objects.select_related(*related).get(pk=claim_id)
+    """The claim with its scheme. Raises Claim.DoesNotExist."""
+    found = rows(Claim, "id = %s", "id", claim_id)
+    if not found:
+        raise Claim.DoesNotExist(f"No claim {claim_id}.")
+    claim = found[0]
+    claim.scheme = scheme_by_id(claim.scheme_id)
+    return claim
 
 
 def distress_bands(scheme: Scheme) -> list[DistressBand]:
@@ -531,72 +599,75 @@ def distress_bands(scheme: Scheme) -> list[DistressBand]:
     )
 
 
+def _lost_time(row: HeadRow, scheme: Scheme) -> None:
+    head = row.head
+    assert head.hours is not None
+    with_evidence = bool(row.evidence)
+    cap = scheme.lost_time_hours_cap_with_evidence if with_evidence else scheme.lost_time_hours_cap
+    row.lost_time_ceiling = lost_time_amount(scheme, head.hours, with_evidence=with_evidence)
+    row.lost_time_note = (
+        f"{head.hours.normalize():f} h × £{scheme.lost_time_hourly_rate} an hour, "
+        f"capped at {cap.normalize():f} h {'with' if with_evidence else 'without'} evidence"
+    )
+
+
 def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPage:
     """Everything the claim page shows, in a fixed number of queries; sections a role
     may not see are not fetched at all. `claim`, if given, is claim_for_page's."""
     if claim is None or claim.pk != claim_id:
         claim = claim_for_page(claim_id, user)
-    sees_case = user.has_perm("claims.view_headofloss")
+    scheme = claim.scheme
+    perms = user.get_all_permissions()
+    sees_case = "claims.view_headofloss" in perms
     heads: list[HeadRow] = []
     evidence: list[Evidence] = []
     if sees_case:
-        head_objects = list(
-            claim.heads_of_loss.select_related("distress_band", "assessed_by").order_by("id")
-        )
-        if user.has_perm("claims.view_evidence"):
-            evidence = list(claim.evidence.order_by("uploaded_at", "id"))
+        if "claims.view_evidence" in perms:
+            evidence = rows(Evidence, "claim_id = %s", "uploaded_at, id", claim_id)
         by_head: dict[int | None, list[Evidence]] = {}
         for item in evidence:
             by_head.setdefault(item.head_of_loss_id, []).append(item)
-        for head in head_objects:
+        for head in rows(HeadOfLoss, "claim_id = %s", "id", claim_id):
             row = HeadRow(head=head, evidence=by_head.get(head.pk, []))
             if head.category == HeadOfLoss.Category.TIME_SPENT and head.hours is not None:
-                with_evidence = bool(row.evidence)
-                scheme = claim.scheme
-                cap = (
-                    scheme.lost_time_hours_cap_with_evidence
-                    if with_evidence
-                    else scheme.lost_time_hours_cap
-                )
-                row.lost_time_ceiling = lost_time_amount(
-                    scheme, head.hours, with_evidence=with_evidence
-                )
-                row.lost_time_note = (
-                    f"{head.hours.normalize():f} h × £{scheme.lost_time_hourly_rate} an hour, "
-                    f"capped at {cap.normalize():f} h {'with' if with_evidence else 'without'} "
-                    f"evidence"
-                )
+                _lost_time(row, scheme)
             heads.append(row)
     offers: list[Offer] = []
-    if user.has_perm("claims.view_offer"):
-        offers = list(
-            claim.offers.select_related("proposed_by", "approved_by")
-            .prefetch_related(
-                Prefetch("items", queryset=OfferItem.objects.select_related("assessed_by"))
-            )
-            .order_by("-version")
-        )
-    events = (
-        list(claim.events.select_related("actor").order_by("created_at", "id"))
-        if user.has_perm("claims.view_auditevent")
+    offer_items: dict[int, list[OfferItem]] = {}
+    if "claims.view_offer" in perms:
+        offers = rows(Offer, "claim_id = %s", "version DESC", claim_id)
+        in_claim = "offer_id IN (SELECT id FROM claims_offer WHERE claim_id = %s)"
+        for offer_item in rows(OfferItem, in_claim, "offer_id, id", claim_id):
+            offer_items.setdefault(offer_item.offer_id, []).append(offer_item)
+    events: list[AuditEvent] = []
+    if "claims.view_auditevent" in perms:
+        events = rows(AuditEvent, "claim_id = %s", "created_at, id", claim_id)
+    notes: list[InternalNote] = []
+    if "claims.view_internalnote" in perms:
+        notes = rows(InternalNote, "claim_id = %s", "created_at, id", claim_id)
+    messages = rows(Message, "claim_id = %s", "created_at, id", claim_id) if sees_case else []
+    flags = rows(ClaimFlag, "claim_id = %s", "kind, id", claim_id) if sees_case else []
+    bands = distress_bands(scheme) if sees_case else []
+    register_entry = None
+    if claim.register_entry_id and "claims.view_registerentry" in perms:
+        register_entry = RegisterEntry.objects.filter(pk=claim.register_entry_id).first()
+    bank_details = None
+    if sees_bank_details(user):
+        found_bank = rows(BankDetails, "claim_id = %s", "id", claim_id)
+        bank_details = found_bank[0] if found_bank else None
+    # Letters (for those who see them) and, for finance officers, each payment and
+    # the batch it went in.
+    letters = (
+        rows(Letter, "claim_id = %s", "created_at DESC, id DESC", claim_id)
+        if "claims.view_letter" in perms and (heads or messages)
         else []
     )
-    for event in events:
-        event.label = EVENT_LABELS.get(  # type: ignore[attr-defined]
-            event.action, TRANSITION_LABELS.get(event.action, event.action.replace("_", " "))
-        ).capitalize()
-    notes = (
-        list(claim.notes.select_related("author").order_by("created_at", "id"))
-        if user.has_perm("claims.view_internalnote")
-        else []
-    )
-    messages = (
-        list(claim.messages.select_related("author").order_by("created_at", "id"))
-        if sees_case
-        else []
-    )
-    flags = list(claim.flags.order_by("kind", "id")) if sees_case else []
-    bands = distress_bands(claim.scheme) if sees_case else []
+    payments: list[Payment] = []
+    batches: dict[int, PaymentBatch] = {}
+    if "claims.manage_payments" in perms:
+        payments = rows(Payment, "claim_id = %s", "created_at, id", claim_id)
+        in_claim = "id IN (SELECT batch_id FROM claims_payment WHERE claim_id = %s)"
+        batches = {batch.pk: batch for batch in rows(PaymentBatch, in_claim, "id", claim_id)}
     distress_claimed = next(
         (
             row.head.amount_claimed
@@ -605,23 +676,11 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         ),
         None,
     )
-    bank_details = None
-    if sees_bank_details(user):
-        try:
-            bank_details = claim.bank_details  # read with the claim by claim_for_page
-        except BankDetails.DoesNotExist:
-            bank_details = None
-    # For finance officers: each payment and the batch it went in.
-    payments = (
-        list(claim.payments.select_related("batch").order_by("created_at", "id"))
-        if user.has_perm("claims.manage_payments")
-        else []
-    )
     can_assess = bool(heads) and (
-        (claim.stage == Stage.ASSESSMENT and user.has_perm("claims.assess_claim"))
-        or (claim.stage == Stage.REVIEW and user.has_perm("claims.decide_review"))
+        (claim.stage == Stage.ASSESSMENT and "claims.assess_claim" in perms)
+        or (claim.stage == Stage.REVIEW and "claims.decide_review" in perms)
     )
-    actions, four_eyes_note = available_actions(claim, user, offers)
+    actions, four_eyes_note = available_actions(claim, user, offers, offer_items)
     total_claimed = sum((row.head.amount_claimed for row in heads), Decimal("0.00"))
     allowed = [row.head.amount_allowed for row in heads if row.head.amount_allowed is not None]
     due = due_by(claim)
@@ -631,26 +690,31 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         heads=heads,
         evidence=evidence,
         offers=offers,
+        offer_items=offer_items,
         events=events,
         notes=notes,
         messages=messages,
         flags=flags,
         bands=bands,
         band_suggestions={band.pk: suggested_award(band, distress_claimed) for band in bands},
-        fund=fund_summary_cached(claim.scheme) if sees_case or offers else None,
+        fund=fund_summary_cached(scheme) if sees_case or offers else None,
         actions=actions,
         four_eyes_note=four_eyes_note,
         can_assess=can_assess,
-        can_note=user.has_perm("claims.add_note"),
-        can_assign=user.has_perm("claims.triage_claim") and claim.stage in OPEN_STAGES,
+        can_note="claims.add_note" in perms,
+        can_assign="claims.triage_claim" in perms and claim.stage in OPEN_STAGES,
         total_claimed=total_claimed,
         total_allowed=sum(allowed, Decimal("0.00")),
         unassessed=len(heads) - len(allowed),
         days_in_stage=working_days_in_stage(claim, today),
         due_by=due,
         overdue=due is not None and due < today and claim.stage in OPEN_STAGES,
+        names=staff_names(),
+        register_entry=register_entry,
         bank_details=bank_details,
+        letters=letters,
         payments=payments,
+        batches=batches,
     )
 
 

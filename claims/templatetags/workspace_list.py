@@ -111,37 +111,3 @@ def workspace_filters(cl: Any) -> SafeString:
         )
         sections.append(_SECTION.format(escape(str(spec.title)), links))
     return mark_safe("".join(sections))  # noqa: S308  (every value escaped above)
-
-
-_FIELD = (
-    '<div class="form-row field-{name}"><div><div class="flex-container">{label}'
-    '<div class="readonly">{contents}</div></div>{help}</div></div>'
-)
-_HELP = '<div class="help"><div>{}</div></div>'
-_FIELDSET = (
-    '<fieldset class="module aligned" aria-labelledby="fieldset-0-{0}-heading">'
-    '<h3 id="fieldset-0-{0}-heading" class="fieldset-heading">{1}</h3>{2}</fieldset>'
-)
-
-
-@register.simple_tag
-def readonly_fieldsets(adminform: Any) -> SafeString:
-    """The claim page's read-only fieldsets as admin/includes/fieldset.html draws them
-    (one field a line, no errors, nothing collapsible): the same label and contents
-    from the admin's own AdminReadonlyField, which escapes what it shows."""
-    sections = []
-    for number, fieldset in enumerate(adminform):
-        fields = []
-        for line in fieldset:
-            for field in line:
-                help_text = field.field.get("help_text")
-                fields.append(
-                    _FIELD.format(
-                        name=escape(str(field.field["name"])),
-                        label=field.label_tag(),
-                        contents=field.contents(),
-                        help=_HELP.format(help_text) if help_text else "",  # admin: |safe
-                    )
-                )
-        sections.append(_FIELDSET.format(number, escape(str(fieldset.name)), "".join(fields)))
-    return mark_safe("".join(sections))  # noqa: S308  (contents and labels escaped by the admin)
