@@ -227,22 +227,29 @@ def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
 
 
 def claims_list(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-    """The claims list's rows with everything their columns show but the flags (see
-    `with_flags`), in one query."""
-    return with_amount_claimed(queryset.select_related("scheme", "assigned_to"))
+    """The claims list's rows with their total claimed. Their schemes and assignees'
+    names come from the cache (`with_flags`), not from joins: each joined row would
+    build a scheme and a user for every claim on the page."""
+    return with_amount_claimed(queryset)
 
 
 def with_flags(claims: list[Claim]) -> list[Claim]:
-    """Each claim given `flag_list`, its flags as (kind, reason) in kind order: one
-    query for the lot, with none of a prefetch's model building (most have none)."""
+    """Each claim given `flag_list`, its flags as (kind, reason) in kind order, in one
+    plain query for the lot (most have none); and its scheme, from the cache."""
     found: dict[int, list[tuple[str, str]]] = {claim.pk: [] for claim in claims}
-    rows = (
-        ClaimFlag.objects.filter(claim_id__in=list(found))
-        .order_by("kind", "id")
-        .values_list("claim_id", "kind", "reason")
-    )
-    for claim_id, kind, reason in rows:
-        found[claim_id].append((kind, reason))
+    if found:
+        marks = ", ".join(["%s"] * len(found))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT claim_id, kind, reason FROM claims_claimflag "  # noqa: S608  (marks only)
+                f"WHERE claim_id IN ({marks}) ORDER BY kind, id",
+                list(found),
+            )
+            for claim_id, kind, reason in cursor.fetchall():
+                found[claim_id].append((kind, reason))
+    by_id = schemes() if claims else {}
+    for claim in claims:
+        claim.scheme = by_id.get(claim.scheme_id) or scheme_by_id(claim.scheme_id)
     for claim in claims:
         claim.flag_list = found[claim.pk]  # type: ignore[attr-defined]
     return claims
@@ -569,13 +576,20 @@ def staff_names() -> dict[int, str]:
     )
 
 
-def scheme_by_id(scheme_id: int) -> Scheme:
-    """The scheme, kept in the cache until a scheme or band changes."""
+def schemes() -> dict[int, Scheme]:
+    """Every scheme by id, kept in the cache in one entry (a deployment runs a few)
+    until a scheme or band changes: a list of claims from many schemes reads them with
+    one query, or none."""
     from claims import caching
 
     return caching.cached(
-        f"redress:scheme:{scheme_id}", caching.SCHEMES, lambda: Scheme.objects.get(pk=scheme_id)
+        "redress:schemes", caching.SCHEMES, lambda: {s.pk: s for s in Scheme.objects.all()}
     )
+
+
+def scheme_by_id(scheme_id: int) -> Scheme:
+    found = schemes().get(scheme_id)
+    return found if found is not None else Scheme.objects.get(pk=scheme_id)
 
 
 def claim_for_page(claim_id: int, user: Any) -> Claim:

@@ -61,6 +61,7 @@ def workspace_table(cl: Any) -> dict[str, Any]:
     base = reverse("admin:claims_claim_changelist")
     checkboxes = "action_checkbox" in cl.list_display
     open_stages = set(selectors.OPEN_STAGES)
+    names = selectors.staff_names()
     rows = []
     for claim in cl.result_list:
         due = selectors.due_by(claim)
@@ -75,7 +76,9 @@ def workspace_table(cl: Any) -> dict[str, Any]:
                 stage=escape(_STAGES.get(claim.stage, claim.stage)),
                 days=selectors.working_days_in_stage(claim, today),
                 due=_due(due, overdue),
-                assigned=escape(str(claim.assigned_to)) if claim.assigned_to_id else "—",
+                assigned=escape(names.get(claim.assigned_to_id, ""))
+                if claim.assigned_to_id
+                else "—",
                 amount=escape(format_money(claim.amount_claimed)),
                 flags="".join(
                     _FLAG.format(escape(reason), escape(_FLAG_KINDS.get(kind, kind)))
