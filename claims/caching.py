@@ -11,14 +11,19 @@ Each value is stored beside the version of what it was read from. Any change to 
 (users, groups, permissions and the links between them) or to schemes gives that a
 new version when its transaction commits (the transaction itself reads the database
 meanwhile), so the next request reads afresh: a permission taken away stops working
-on the very next page. A cache
-that cannot be reached is passed by; the database answers, as it would without this.
+on the very next page. A cache that cannot be reached is passed by; the database
+answers, as it would without this.
+
+Both also keep what they read in the process: `remembered` until it is as old as it
+may be, `cached` beside its version, so that a page asks Redis once for the versions
+(claims.caching._version) and for nothing else while they stand.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -40,21 +45,42 @@ SCHEMES = "redress:schemes-version"
 ENTRY_SECONDS = 3600
 
 
+# What `remembered` read, kept in this process too until it is `seconds` old, so a
+# figure costs a round trip to Redis once per process rather than once a page. Keyed by
+# the cache's own key (with its prefix), and bounded: search terms make new keys.
+_remembered_here: dict[str, tuple[float, Any]] = {}
+_REMEMBERED_HERE_MAX = 512
+
+
 def remembered(key: str, seconds: int, compute: Callable[[], T]) -> T:
     """`compute()`, or what it gave in the last `seconds` seconds."""
+    here = cache.make_key(key)
+    now = time.time()
+    kept = _remembered_here.get(here)
+    if kept is not None and now - kept[0] < seconds:
+        return kept[1]  # type: ignore[no-any-return]
     try:
-        value = cache.get(key)
-        if value is not None:
-            return value  # type: ignore[no-any-return]
+        found = cache.get(key)
+        if isinstance(found, tuple) and len(found) == 2 and now - found[0] < seconds:
+            _keep_here(here, found)
+            return found[1]  # type: ignore[no-any-return]
     except Exception:
         log.warning("The cache could not be read; asking the database.", exc_info=True)
         return compute()
     value = compute()
+    entry = (now, value)
+    _keep_here(here, entry)
     try:
-        cache.set(key, value, seconds)
+        cache.set(key, entry, seconds)
     except Exception:
         log.warning("The cache could not be written.", exc_info=True)
     return value
+
+
+def _keep_here(key: str, entry: tuple[float, Any]) -> None:
+    if len(_remembered_here) >= _REMEMBERED_HERE_MAX:
+        _remembered_here.clear()
+    _remembered_here[key] = entry
 
 
 # What `cached` read, kept in this process too, beside the version it was read at: a

@@ -105,13 +105,14 @@ def _local_date(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment).date()
 
 
-def due_by(claim: Claim) -> dt.date | None:
+def due_by(claim: Claim, started: dt.date | None = None) -> dt.date | None:
     """When the claim's current stage should be over: a staff deadline, or the date
-    the claimant has until. Needs `claim.scheme` (select_related)."""
+    the claimant has until. Needs `claim.scheme`. `started`: the stage's first day,
+    if the caller has it."""
     stage = Stage(claim.stage)
     if stage == Stage.INFORMATION_REQUESTED:
         return claim.information_due
-    started = _local_date(claim.stage_changed_at)
+    started = started or _local_date(claim.stage_changed_at)
     if stage == Stage.OFFER_MADE:
         return add_working_days(started, claim.scheme.accept_by_working_days)
     days = SERVICE_LEVEL_WORKING_DAYS.get(stage)
@@ -191,7 +192,7 @@ QUEUES: dict[str, str] = {
 def queue(queryset: QuerySet[Claim], name: str, user: Any) -> QuerySet[Claim]:
     """One of the caseworker's queues; an unknown name leaves the queryset as it is."""
     if name == "mine":
-        return queryset.filter(assigned_to=user, stage__in=OPEN_STAGES)
+        return queryset.filter(assigned_to_id=user.pk, stage__in=OPEN_STAGES)
     if name == "unassigned":
         return queryset.filter(assigned_to__isnull=True, stage__in=STAFF_STAGES)
     if name == "awaiting_claimant":
@@ -207,9 +208,10 @@ def queue(queryset: QuerySet[Claim], name: str, user: Any) -> QuerySet[Claim]:
     return queryset
 
 
-def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-    """Each claim's total claimed, worked out only for the rows fetched (a correlated
-    subquery, not a join and GROUP BY over every claim)."""
+@functools.cache
+def _amount_claimed() -> Coalesce:
+    # Built once: every list page uses it, and a query copies an expression it is
+    # given rather than changing it.
     total = (
         HeadOfLoss.objects.filter(claim=OuterRef("pk"))
         .order_by()
@@ -217,13 +219,17 @@ def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         .annotate(total=Sum("amount_claimed"))
         .values("total")
     )
-    return queryset.annotate(
-        amount_claimed=Coalesce(
-            Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)),
-            Value(Decimal("0.00")),
-            output_field=DecimalField(max_digits=14, decimal_places=2),
-        )
+    return Coalesce(
+        Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)),
+        Value(Decimal("0.00")),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
     )
+
+
+def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Each claim's total claimed, worked out only for the rows fetched (a correlated
+    subquery, not a join and GROUP BY over every claim)."""
+    return queryset.annotate(amount_claimed=_amount_claimed())
 
 
 def claims_list(queryset: QuerySet[Claim]) -> QuerySet[Claim]:

@@ -147,3 +147,29 @@ def test_a_changed_distress_band_is_read_afresh(django_capture_on_commit_callbac
     assert before and before[0] != "Renamed just now"
     assert first == again == ["Renamed just now", *before[1:]]
     assert len(queries) == 1  # read afresh once, then from the cache
+
+
+def test_a_remembered_figure_is_never_older_than_its_seconds():
+    """Kept in Redis and in the process, a figure is read again once it is as old as
+    it may be, wherever it was kept."""
+    import time_machine
+
+    from claims import caching
+
+    computed = []
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    with time_machine.travel("2026-11-25 10:00:00", tick=False) as clock:
+        assert caching.remembered("redress:test-figure", 60, compute) == 1
+        clock.shift(59)
+        assert caching.remembered("redress:test-figure", 60, compute) == 1
+        caching._remembered_here.clear()  # another process: Redis's copy, as old
+        assert caching.remembered("redress:test-figure", 60, compute) == 1
+        clock.shift(2)
+        assert caching.remembered("redress:test-figure", 60, compute) == 2
+        caching._remembered_here.clear()
+        assert caching.remembered("redress:test-figure", 60, compute) == 2
+    assert len(computed) == 2

@@ -451,3 +451,17 @@ def test_the_lists_links_are_the_admins_links(rf, people, query):
             new_params,
             remove,
         )
+
+
+def test_the_lists_quick_menus_escape_and_mark_the_chosen_option():
+    from claims.workspace import QuickSelect
+
+    menu = QuickSelect(choices=[("", "---"), ('a"b', "<b>Ann & Bo</b>"), ("2", "Cy")])
+
+    html = menu.render("assignee", "2", attrs={"id": "id_assignee"})
+
+    assert html == (
+        '<select id="id_assignee" name="assignee"><option value="">---</option>'
+        '<option value="a&quot;b">&lt;b&gt;Ann &amp; Bo&lt;/b&gt;</option>'
+        '<option value="2" selected>Cy</option></select>'
+    )

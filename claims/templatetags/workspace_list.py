@@ -62,9 +62,11 @@ def workspace_table(cl: Any) -> dict[str, Any]:
     checkboxes = "action_checkbox" in cl.list_display
     open_stages = set(selectors.OPEN_STAGES)
     names = selectors.staff_names()
+    zone = timezone.get_current_timezone()
     rows = []
     for claim in cl.result_list:
-        due = selectors.due_by(claim)
+        started = claim.stage_changed_at.astimezone(zone).date()
+        due = selectors.due_by(claim, started)
         overdue = due is not None and due < today and claim.stage in open_stages
         reference = escape(claim.reference)
         rows.append(
@@ -74,11 +76,9 @@ def workspace_table(cl: Any) -> dict[str, Any]:
                 reference=reference,
                 claimant=escape(claim.full_name),
                 stage=escape(_STAGES.get(claim.stage, claim.stage)),
-                days=selectors.working_days_in_stage(claim, today),
+                days=selectors.working_days_since(started, today),
                 due=_due(due, overdue),
-                assigned=escape(names.get(claim.assigned_to_id, ""))
-                if claim.assigned_to_id
-                else "—",
+                assigned=escape(names.get(claim.assigned_to_id, "—")),
                 amount=escape(format_money(claim.amount_claimed)),
                 flags="".join(
                     _FLAG.format(escape(reason), escape(_FLAG_KINDS.get(kind, kind)))
