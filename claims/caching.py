@@ -54,6 +54,9 @@ _REMEMBERED_HERE_MAX = 512
 
 def remembered(key: str, seconds: int, compute: Callable[[], T]) -> T:
     """`compute()`, or what it gave in the last `seconds` seconds."""
+    # Stored as (when, value) under a key of this form's own, so that processes of an
+    # earlier release, during a rolling deploy, do not read one as the other.
+    key = f"{key}:at"
     here = cache.make_key(key)
     now = time.time()
     kept = _remembered_here.get(here)
@@ -83,11 +86,19 @@ def _keep_here(key: str, entry: tuple[float, Any]) -> None:
     _remembered_here[key] = entry
 
 
-# What `cached` read, kept in this process too, beside the version it was read at: a
-# page whose versions are unchanged then asks Redis for the versions alone, not for
-# every value (and unpickles none of them). The values are shared by every request in
-# the process, so what is kept is never changed after it is read.
-_kept: dict[str, tuple[str, Any]] = {}
+# What `cached` read, kept in this process too, beside the version it was read at and
+# for no longer than Redis keeps it (ENTRY_SECONDS, so a renewal Redis missed cannot
+# keep a value for ever): a page whose versions are unchanged then asks Redis for the
+# versions alone, not for every value (and unpickles none of them). The values are
+# shared by every request in the process, so what is kept is never changed after it
+# is read.
+_kept: dict[str, tuple[str, Any, float]] = {}
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
 # During a request, the versions as its first `cached` call read them, both in one
 # round trip; outside a request (tasks, commands), each call reads its version.
 _request = threading.local()
@@ -124,11 +135,12 @@ def cached(name: str, depends_on: str, compute: Callable[[], T]) -> T:
     try:
         version = _version(depends_on)
         kept = _kept.get(name)
-        if kept is not None and version is not None and kept[0] == version:
+        fresh = _clock() - ENTRY_SECONDS
+        if kept is not None and version is not None and kept[0] == version and kept[2] > fresh:
             return kept[1]  # type: ignore[no-any-return]
         entry = cache.get(name)
         if entry is not None and version is not None and entry[0] == version:
-            _kept[name] = entry
+            _kept[name] = (version, entry[1], _clock())
             return entry[1]  # type: ignore[no-any-return]
     except Exception:
         log.warning("The cache could not be read; asking the database.", exc_info=True)
@@ -137,7 +149,7 @@ def cached(name: str, depends_on: str, compute: Callable[[], T]) -> T:
     if version is not None:
         try:
             cache.set(name, (version, value), ENTRY_SECONDS)
-            _kept[name] = (version, value)
+            _kept[name] = (version, value, _clock())
         except Exception:
             log.warning("The cache could not be written.", exc_info=True)
     return value

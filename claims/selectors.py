@@ -585,7 +585,8 @@ def staff_names() -> dict[int, str]:
 def schemes() -> dict[int, Scheme]:
     """Every scheme by id, kept in the cache in one entry (a deployment runs a few)
     until a scheme or band changes: a list of claims from many schemes reads them with
-    one query, or none."""
+    one query, or none. Read-only: the same objects serve every request in the process
+    (claims.caching), so nothing may change, save or refresh them."""
     from claims import caching
 
     return caching.cached(

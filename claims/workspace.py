@@ -26,7 +26,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -157,15 +157,21 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by().values("pk")  # type: ignore[attr-defined,no-any-return]
 
     @cached_property
-    def _capped(self) -> tuple[str, tuple[Any, ...], str]:
+    def _capped(self) -> tuple[str, tuple[Any, ...], str] | None:
         """The first CAP + 1 ids' query as SQL, compiled once for both the count and
-        the estimate's cache key, and the database it runs on."""
+        the estimate's cache key, and the database it runs on; None for filters that
+        can match nothing (the ORM runs no query for those either)."""
         ids = self._ids()[: self.CAP + 1]
-        sql, params = ids.query.get_compiler(using=ids.db).as_sql()
+        try:
+            sql, params = ids.query.get_compiler(using=ids.db).as_sql()
+        except EmptyResultSet:
+            return None
         return sql, tuple(params), ids.db
 
     @cached_property
     def count(self) -> int:
+        if self._capped is None:
+            return 0
         sql, params, using = self._capped
         with connections[using].cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)  # noqa: S608  (the ORM's)
@@ -188,6 +194,7 @@ class CappedCountPaginator(Paginator):
             return None
         # An estimate of a list over a thousand long need not be read on every page:
         # the same filters reuse it for a few minutes.
+        assert self._capped is not None  # capped: more than CAP rows were counted
         sql, params, _ = self._capped
         key = "redress:list-estimate:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
         rows = caching.remembered(key, self.ESTIMATE_SECONDS, self._planner_rows)
@@ -277,7 +284,7 @@ class WorkspaceChangeList(ChangeList):
         """The admin's, with each key=value pair encoded once a process rather than once
         a link: a list page draws about a hundred links (filters, sorting, pages), all
         but one or two of whose pairs are the page's own."""
-        params = self.filter_params.copy()
+        params: dict[str, Any] = self.filter_params.copy()
         for prefix in remove or ():
             for key in [k for k in params if k.startswith(prefix)]:
                 del params[key]
@@ -288,8 +295,14 @@ class WorkspaceChangeList(ChangeList):
                 params[key] = value
         pairs: list[str] = []
         for key, value in sorted(params.items()):
-            values = [value] if isinstance(value, str | int) else value
-            pairs.extend(_query_pair(key, str(item)) for item in values)
+            # As django.utils.http.urlencode: a string, or anything not iterable, is one.
+            iterable = hasattr(value, "__iter__") and not isinstance(value, str | bytes)
+            items: Iterable[Any] = value if iterable else [value]
+            for item in items:
+                if isinstance(item, str):
+                    pairs.append(_query_pair(key, item))
+                else:
+                    pairs.append(urlencode([(key, item if isinstance(item, bytes) else str(item))]))
         return "?" + "&".join(pairs)
 
 
@@ -617,6 +630,12 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         if request.method == "POST":
             # Nothing is saved through the admin's form: every change is its own form.
             raise PermissionDenied
+        # As the admin's changeform_view: whoever may not view claims learns nothing
+        # about which exist.
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if not object_id.isdigit():
+            raise Http404
         claim = self.get_object(request, object_id)
         if claim is None:
             # The admin's own answer: back to the list, saying the claim does not exist.

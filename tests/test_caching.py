@@ -173,3 +173,24 @@ def test_a_remembered_figure_is_never_older_than_its_seconds():
         caching._remembered_here.clear()
         assert caching.remembered("redress:test-figure", 60, compute) == 2
     assert len(computed) == 2
+
+
+def test_a_value_kept_in_the_process_lasts_no_longer_than_in_redis(monkeypatch):
+    """Were a renewal lost (Redis briefly unwritable), a process's copy still ends when
+    Redis's would: ENTRY_SECONDS after it was read."""
+    from claims import caching
+
+    computed = []
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    assert caching.cached("redress:test-kept", caching.ROLES, compute) == 1
+    assert caching.cached("redress:test-kept", caching.ROLES, compute) == 1
+    cache.delete("redress:test-kept")  # Redis's copy expired; the version still stands
+    assert caching.cached("redress:test-kept", caching.ROLES, compute) == 1  # the process's
+    later = caching._clock() + caching.ENTRY_SECONDS + 1
+    monkeypatch.setattr(caching, "_clock", lambda: later)
+
+    assert caching.cached("redress:test-kept", caching.ROLES, compute) == 2

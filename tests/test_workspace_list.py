@@ -444,6 +444,7 @@ def test_the_lists_links_are_the_admins_links(rf, people, query):
         ({"queue": None, "p": 3}, ["q"]),
         ({"assigned": ["1", "2 & 3"]}, ["stage", "scheme"]),
         ({"q": "£100 = ½ of ‰"}, ["o", "nothing-like-this"]),
+        ({"p": 2.5, "day": dt.date(2026, 11, 25), "raw": b"a b", "ids": (1, "2")}, None),
     ]
     for new_params, remove in calls:
         ours = changelist.get_query_string(new_params, remove)
@@ -465,3 +466,33 @@ def test_the_lists_quick_menus_escape_and_mark_the_chosen_option():
         '<option value="a&quot;b">&lt;b&gt;Ann &amp; Bo&lt;/b&gt;</option>'
         '<option value="2" selected>Cy</option></select>'
     )
+
+
+def test_a_claim_page_that_does_not_exist_tells_nothing_to_someone_who_may_not_view_claims(
+    client,
+):
+    from django.contrib.auth.models import User
+
+    claim = claim_in_stage(Stage.ASSESSMENT)
+    outsider = User.objects.create_user("outsider", "o@example.com", "x" * 20, is_staff=True)
+    client.force_login(outsider)
+
+    real = client.get(page_url(claim))
+    missing = client.get(reverse("admin:claims_claim_change", args=[claim.pk + 1000]))
+
+    assert real.status_code == missing.status_code == 403
+
+
+def test_a_claim_page_address_that_is_not_a_number_is_not_found(client, people):
+    client.force_login(people.caseworker)
+
+    assert client.get("/admin/claims/claim/abc/change/").status_code == 404
+
+
+def test_a_filter_that_can_match_nothing_lists_nothing(client, people):
+    from claims.workspace import CappedCountPaginator
+
+    paginator = CappedCountPaginator(Claim.objects.filter(pk__in=[]), 50)
+
+    assert paginator.count == 0
+    assert paginator.summary == "0 claims"

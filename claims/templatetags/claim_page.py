@@ -18,7 +18,7 @@ from django import template
 from django.contrib.admin.utils import display_for_field
 from django.db.models import Field
 from django.template.defaultfilters import filesizeformat, linebreaksbr
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -93,7 +93,11 @@ def _contents(page: ClaimPage, name: str, empty: str) -> SafeString | str:
             "register_entry": lambda: str(page.register_entry or ""),
             "assigned_to": lambda: page.name(related_id),
         }[name]()
-        return format_html('<a href="{}">{}</a>', reverse(_LINKED[name], args=[related_id]), label)
+        try:
+            url = reverse(_LINKED[name], args=[related_id])
+        except NoReverseMatch:  # that model's admin is not registered: the name alone
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
     shown = display_for_field(getattr(claim, name), field, empty)
     return linebreaksbr(shown, autoescape=True)
 
