@@ -234,14 +234,14 @@ def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
 
 def claims_list(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
     """The claims list's rows with their total claimed. Their schemes and assignees'
-    names come from the cache (`with_flags`), not from joins: each joined row would
-    build a scheme and a user for every claim on the page."""
+    names come from the cache (`with_schemes`, `staff_names`), not from joins: each
+    joined row would build a scheme and a user for every claim on the page."""
     return with_amount_claimed(queryset)
 
 
 def with_flags(claims: list[Claim]) -> list[Claim]:
     """Each claim given `flag_list`, its flags as (kind, reason) in kind order, in one
-    plain query for the lot (most have none); and its scheme, from the cache."""
+    plain query for the lot (most have none)."""
     found: dict[int, list[tuple[str, str]]] = {claim.pk: [] for claim in claims}
     if found:
         marks = ", ".join(["%s"] * len(found))
@@ -253,9 +253,6 @@ def with_flags(claims: list[Claim]) -> list[Claim]:
             )
             for claim_id, kind, reason in cursor.fetchall():
                 found[claim_id].append((kind, reason))
-    by_id = schemes() if claims else {}
-    for claim in claims:
-        claim.scheme = by_id.get(claim.scheme_id) or scheme_by_id(claim.scheme_id)
     for claim in claims:
         claim.flag_list = found[claim.pk]  # type: ignore[attr-defined]
     return claims
@@ -566,6 +563,14 @@ def _select(model: type[Model], where: str, order_by: str) -> str:
 
 def rows(model: type[M], where: str, order_by: str, *params: Any) -> list[M]:
     return list(model._default_manager.raw(_select(model, where, order_by), params))
+
+
+def with_schemes(claims: list[Claim]) -> list[Claim]:
+    """Each claim given its scheme from the cache (`schemes`), not a join."""
+    by_id = schemes() if claims else {}
+    for claim in claims:
+        claim.scheme = by_id.get(claim.scheme_id) or scheme_by_id(claim.scheme_id)
+    return claims
 
 
 def staff_names() -> dict[int, str]:

@@ -276,7 +276,7 @@ class WorkspaceChangeList(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         self.queryset = self.queryset.only(*self.COLUMNS)
         super().get_results(request)
-        self.result_list = selectors.with_flags(list(self.result_list))
+        self.result_list = selectors.with_schemes(selectors.with_flags(list(self.result_list)))
 
     def get_query_string(
         self, new_params: dict[str, Any] | None = None, remove: Iterable[str] | None = None
@@ -383,7 +383,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     search_help_text = "A reference (with or without hyphens), a name, an email or a postcode."
     ordering = ["-id"]
     list_per_page = 50
-    # No joins for the rows: schemes and names come from the cache (selectors.with_flags).
+    # No joins for the rows: schemes and names come from the cache (WorkspaceChangeList).
     list_select_related = ()
     show_full_result_count = False
     # Counts beside each filter choice would each count a million rows.
