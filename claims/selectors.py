@@ -604,7 +604,7 @@ def scheme_by_id(scheme_id: int) -> Scheme:
     return found if found is not None else Scheme.objects.get(pk=scheme_id)
 
 
-def claim_for_page(claim_id: int, user: Any) -> Claim:
+def claim_for_page(claim_id: int) -> Claim:
     """The claim with its scheme. Raises Claim.DoesNotExist."""
     found = rows(Claim, "id = %s", "id", claim_id)
     if not found:
@@ -641,7 +641,7 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
     """Everything the claim page shows, in a fixed number of queries; sections a role
     may not see are not fetched at all. `claim`, if given, is claim_for_page's."""
     if claim is None or claim.pk != claim_id:
-        claim = claim_for_page(claim_id, user)
+        claim = claim_for_page(claim_id)
     scheme = claim.scheme
     perms = user.get_all_permissions()
     sees_case = "claims.view_headofloss" in perms

@@ -241,7 +241,7 @@ class SchemeFilter(admin.SimpleListFilter):
         return queryset.filter(scheme_id=int(value)) if value and value.isdigit() else queryset
 
 
-SELECTED = mark_safe(" selected")
+SELECTED = " selected"
 
 
 class QuickSelect(forms.Select):
@@ -663,7 +663,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
         try:
-            return selectors.claim_for_page(int(object_id), request.user)
+            return selectors.claim_for_page(int(object_id))
         except (ValueError, Claim.DoesNotExist):
             return None
 

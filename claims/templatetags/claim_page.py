@@ -30,7 +30,6 @@ from claims.selectors import EVENT_LABELS, TRANSITION_LABELS, ClaimPage, HeadRow
 
 register = template.Library()
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MUTED = '<span class="redress-muted">{}</span>'
 
 
@@ -40,15 +39,14 @@ def day(value: dt.date | None) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value)
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    return f"{value:%-d %b %Y}"
 
 
 def moment(value: dt.datetime | None) -> str:
     """As the date filter's "j M Y H:i", in the site's time zone."""
     if value is None:
         return ""
-    local = timezone.localtime(value)
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M}"
+    return f"{timezone.localtime(value):%-d %b %Y %H:%M}"
 
 
 def _money(amount: Decimal | None) -> str:
@@ -88,11 +86,12 @@ def _contents(page: ClaimPage, name: str, empty: str) -> SafeString | str:
         related_id = getattr(claim, field.attname)
         if related_id is None:
             return empty
-        label = {
-            "scheme": lambda: str(claim.scheme),
-            "register_entry": lambda: str(page.register_entry or ""),
-            "assigned_to": lambda: page.name(related_id),
-        }[name]()
+        if name == "scheme":
+            label = str(claim.scheme)
+        elif name == "register_entry":
+            label = str(page.register_entry or "")
+        else:
+            label = page.name(related_id)
         try:
             url = reverse(_LINKED[name], args=[related_id])
         except NoReverseMatch:  # that model's admin is not registered: the name alone
