@@ -16,8 +16,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from claims.core import Actor, record_event
 from claims.models import AccessLink, Claim
-from claims.services import Actor, record_event
 
 LINK_LIFETIME = dt.timedelta(minutes=10)
 IDLE_TIMEOUT = dt.timedelta(minutes=30)

@@ -22,8 +22,8 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from claims import notifications, services
+from claims.core import Actor, ClaimError
 from claims.models import AuditEvent, Claim, Stage, StatusUpdate
-from claims.services import Actor, ClaimError
 from claims.workdays import add_working_days, is_working_day
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims import services
+from claims.core import Actor
 from claims.flags import claim_flags_check
 from claims.models import (
     BankDetails,
@@ -31,7 +32,6 @@ from claims.models import (
     Stage,
     generate_notice_code,
 )
-from claims.services import Actor
 
 DEMO_SLUG = "debenhams-flowers"
 

@@ -376,7 +376,7 @@ class HoursForm(RedressForm):
     )
 
     def clean_hours(self) -> str:
-        from claims.services import ClaimError, parse_hours
+        from claims.core import ClaimError, parse_hours
 
         try:
             parse_hours(self.cleaned_data["hours"])

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from claims import services
+from claims.core import Actor
 from claims.demo import ClaimStaff
 from claims.models import Claim, HeadOfLoss, Scheme
-from claims.services import Actor
 
 C = HeadOfLoss.Category
 

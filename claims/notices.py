@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from claims.core import ClaimError
 from claims.models import NoticeCampaign, RegisterEntry, Scheme
 from claims.notifications import (
     describe_error,
@@ -34,7 +35,6 @@ from claims.notifications import (
     message_id,
     publish_on_commit,
 )
-from claims.services import ClaimError
 
 log = logging.getLogger(__name__)
 

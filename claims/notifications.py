@@ -644,7 +644,7 @@ def outbox_resend(
 ) -> int:
     """Put failed emails back in the outbox for another full set of attempts: the admin's
     "send again". Rows that are pending or sent are left alone. Returns how many."""
-    from claims.services import Actor, record_event
+    from claims.core import Actor, record_event
 
     task_name = STATUS_UPDATE_TASK if model is StatusUpdate else STAFF_DIGEST_TASK
     resent = 0

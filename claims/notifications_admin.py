@@ -16,8 +16,8 @@ from django.utils.text import Truncator
 
 from claims import notices, notifications
 from claims.admin_mixins import NoWritesMixin
+from claims.core import ClaimError
 from claims.models import NoticeCampaign, Scheme, StaffDigest, StatusUpdate
-from claims.services import ClaimError
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet

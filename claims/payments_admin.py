@@ -17,9 +17,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from claims import payments
 from claims.admin_mixins import NoWritesMixin
+from claims.core import Actor, ClaimError
 from claims.models import Payment, PaymentBatch, Scheme
 from claims.money import format_money
-from claims.services import Actor, ClaimError
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

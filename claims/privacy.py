@@ -28,6 +28,7 @@ from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from claims.access_audit import staff_access_record
+from claims.core import Actor, ActorKind, ClaimError, check_staff, lock_claim, record_event
 from claims.models import (
     TERMINAL_STAGES,
     AccessLink,
@@ -51,7 +52,6 @@ from claims.models import (
     Stage,
     StatusUpdate,
 )
-from claims.services import Actor, ActorKind, ClaimError, _check_staff, _lock, record_event
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +119,8 @@ def claim_erase_draft(*, claim_id: int, actor: Actor, reason: str) -> None:
     """Erase a claim that never got past draft: at the claimant's request (staff) or
     when abandoned (the retention run)."""
     if actor.kind != ActorKind.SYSTEM:
-        _check_staff(actor, "claims.erase_personal_data")
-    claim = _lock(claim_id)
+        check_staff(actor, "claims.erase_personal_data")
+    claim = lock_claim(claim_id)
     if claim.stage != Stage.DRAFT or claim.submitted_at is not None:
         raise ClaimError(
             f"{claim.reference} has been submitted, so its data is kept until the scheme's "
@@ -138,7 +138,7 @@ def claim_erase_draft(*, claim_id: int, actor: Actor, reason: str) -> None:
 @transaction.atomic
 def claim_retention_erase(*, claim_id: int, now: dt.datetime | None = None) -> None:
     """Erase a closed claim's personal data once its scheme's retention period is over."""
-    claim = _lock(claim_id)
+    claim = lock_claim(claim_id)
     if claim.personal_data_erased_at is not None:
         return  # a second run of the same day's job
     cutoff = retention_cutoff(claim.scheme, now or timezone.now())
@@ -387,7 +387,7 @@ def _safe_name(name: str) -> str:
 def subject_access_export(*, claim_id: int, actor: Actor) -> IO[bytes]:
     """A ZIP of everything held about a claimant, in a temporary file (uploads can add
     up to 200 MB). Recorded in the claim's history and the staff access log."""
-    _check_staff(actor, "claims.export_personal_data")
+    check_staff(actor, "claims.export_personal_data")
     claim = Claim.objects.select_related("scheme").filter(pk=claim_id).first()
     if claim is None:
         raise ClaimError("There is no such claim.", code="not_found")

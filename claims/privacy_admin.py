@@ -16,8 +16,8 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from claims import privacy
+from claims.core import Actor, ClaimError
 from claims.models import Claim, Stage
-from claims.services import Actor, ClaimError
 
 
 @require_POST

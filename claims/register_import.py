@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
+from claims.core import Actor, ClaimError
 from claims.models import (
     CROCKFORD,
     RegisterEntry,
@@ -30,7 +31,6 @@ from claims.models import (
     normalise_notice_code,
     normalise_postcode,
 )
-from claims.services import Actor, ClaimError
 
 COLUMNS = ("notice_code", "full_name", "email", "address", "postcode", "external_id")
 REQUIRED_COLUMNS = {"full_name", "postcode"}

@@ -18,7 +18,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from claims import services as core
+from claims import core, services
+from claims.core import Actor, ClaimError
 from claims.letters import letters_for_transition
 from claims.models import (
     REVIEW_MOVES,
@@ -38,7 +39,6 @@ from claims.money import format_money
 from claims.notifications import status_update_add
 from claims.partial import accepted_amount, accepted_so_far, disputed_amount
 from claims.payments import fund_check_offer
-from claims.services import Actor, ClaimError
 
 # A dispute's reason is read by a senior caseworker and quoted in letters.
 REASON_MAX = 5000
@@ -84,12 +84,12 @@ def offer_respond(
     Every item accepted is `offer_accept`; every item disputed is `offer_decline` (the
     reasons become the decline's reason); a mix accepts part (`offer_accept_part`): the
     accepted items go to payment and a `Review` of the disputed ones is opened."""
-    today = today or core._today()
-    claim = core._lock(claim_id)
-    core._check_can(claim, "offer_accept_part", actor)
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_can(claim, "offer_accept_part", actor)
     offer = _offer_made(claim, offer_id)
-    core._check_version(claim, expected_version)
-    if offer.pk != core._current_offer(claim).pk:
+    core.check_version(claim, expected_version)
+    if offer.pk != core.current_offer(claim).pk:
         raise ClaimError(
             "This offer has been replaced by a newer one. Look at the new offer and answer that.",
             code="conflict",
@@ -114,7 +114,7 @@ def offer_respond(
     _check_not_expired(offer, today)
     accepted = [item for item in items if answers[item.pk].accept]
     if len(accepted) == len(items):
-        return core.offer_accept(claim_id=claim.pk, actor=actor, today=today)
+        return services.offer_accept(claim_id=claim.pk, actor=actor, today=today)
     if not accepted:
         reason = "\n".join(
             f"{item.get_category_display()}: {answers[item.pk].reason.strip()}" for item in items
@@ -122,14 +122,14 @@ def offer_respond(
         for item in items:
             item.dispute_reason = answers[item.pk].reason.strip()
             item.save(update_fields=["dispute_reason"])
-        return core.offer_decline(claim_id=claim.pk, actor=actor, reason=reason)
+        return services.offer_decline(claim_id=claim.pk, actor=actor, reason=reason)
     for item in items:
         answer = answers[item.pk]
         item.response = ItemResponse.ACCEPTED if answer.accept else ItemResponse.DISPUTED
         item.dispute_reason = "" if answer.accept else answer.reason.strip()
         item.save(update_fields=["response", "dispute_reason"])
     review = Review.objects.create(claim=claim, offer=offer)
-    core._move(
+    core.move(
         claim,
         "offer_accept_part",
         actor,
@@ -151,7 +151,7 @@ def _lock_review(review_id: int) -> tuple[Claim, Review]:
     claim_id = Review.objects.filter(pk=review_id).values_list("claim_id", flat=True).first()
     if claim_id is None:
         raise ClaimError("There is no such review.", code="not_found")
-    claim = core._lock(claim_id)
+    claim = core.lock_claim(claim_id)
     review = Review.objects.select_for_update().select_related("offer").get(pk=review_id)
     return claim, review
 
@@ -161,7 +161,7 @@ def _check_move(review: Review, name: str, actor: Actor, reason: str = "") -> Re
     if actor.kind != move.actor:
         raise ClaimError("Only a senior caseworker can decide a review.", code="forbidden")
     if move.permission is not None:
-        core._check_staff(actor, move.permission)
+        core.check_staff(actor, move.permission)
     if review.state not in move.sources:
         raise ClaimError(
             f"This review is already {review.get_state_display().lower()}.",
@@ -175,7 +175,7 @@ def _check_move(review: Review, name: str, actor: Actor, reason: str = "") -> Re
 def _check_independent(claim: Claim, review: Review, actor: Actor) -> None:
     """Who assessed, proposed or approved the offer cannot review it: four eyes."""
     offer = review.offer
-    shaped_it = core._assessors(offer) | ({offer.approved_by_id} - {None})
+    shaped_it = core.offer_shapers(offer) | ({offer.approved_by_id} - {None})
     if actor.user.pk in shaped_it:
         raise ClaimError(
             "You assessed or approved the offer under review, so another senior caseworker "
@@ -194,8 +194,8 @@ def _tell(
 ) -> AuditEvent:
     """A review's decision does not move the claim's stage, but is recorded and told to
     the claimant the same way a move is: audit event, status update and any letter."""
-    core._touch(claim)
-    event = core._record(claim, action=move.name, actor=actor, reason=reason, data=data)
+    core.touch(claim)
+    event = core.record(claim, action=move.name, actor=actor, reason=reason, data=data)
     status_update_add(claim=claim, event=event, kind=move.update, stage=claim.stage)
     letters_for_transition(claim=claim, event=event)
     return event
@@ -207,7 +207,7 @@ def part_review_uphold(
 ) -> Review:
     """The disputed items stay as offered. The accepted part is paid as before."""
     claim, review = _lock_review(review_id)
-    core._check_version(claim, expected_version)
+    core.check_version(claim, expected_version)
     move = _check_move(review, "part_review_uphold", actor, reason)
     _check_independent(claim, review, actor)
     review.state = move.target
@@ -238,9 +238,9 @@ def part_review_revise(
     """A revised offer for the disputed items only (`amounts` by OfferItem id), as a new
     offer version the claimant can accept. A review raises an award or leaves it; to
     keep every amount as it was, uphold instead."""
-    today = today or core._today()
+    today = today or core.today()
     claim, review = _lock_review(review_id)
-    core._check_version(claim, expected_version)
+    core.check_version(claim, expected_version)
     move = _check_move(review, "part_review_revise", actor, reason)
     _check_independent(claim, review, actor)
     disputed = list(review.disputed_items().select_related("head_of_loss").order_by("id"))
@@ -249,7 +249,7 @@ def part_review_revise(
     revised: dict[int, Decimal] = {}
     for item in disputed:
         label = item.get_category_display()
-        amount = core._money(amounts[item.pk], label)
+        amount = core.parse_amount(amounts[item.pk], label)
         if amount < item.amount_offered:
             raise ClaimError(
                 f"{label}: a review cannot lower the {format_money(item.amount_offered)} "
@@ -291,7 +291,7 @@ def part_review_revise(
         )
         for item in disputed
     )
-    core._make_offer(offer, today)
+    core.make_offer(offer, today)
     offer.save(update_fields=["accept_by", "made_at"])
     review.state = move.target
     review.decided_by = actor.user
@@ -326,16 +326,16 @@ def revised_offer_accept(
     """The claimant accepts the revised offer for their disputed items. Only once the
     part they accepted first is paid: the claim then goes back to ACCEPTED and the extra
     amount is paid as a payment of its own, so no offer is ever paid twice."""
-    today = today or core._today()
-    claim = core._lock(claim_id)
-    core._check_actor(claim, actor, TRANSITIONS["revised_offer_accept"])
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_actor(claim, actor, TRANSITIONS["revised_offer_accept"])
     offer = _offer_made(claim, offer_id)
     review = Review.objects.select_for_update().filter(claim=claim, revised_offer=offer).first()
     if review is None:
         raise ClaimError("There is no such offer on your claim.", code="not_found")
     if review.state == ReviewState.ACCEPTED:
         return claim  # a double click finds it accepted already
-    core._check_version(claim, expected_version)
+    core.check_version(claim, expected_version)
     move = _check_move(review, "revised_offer_accept", actor)
     if claim.stage in (Stage.ACCEPTED, Stage.PAYMENT_PENDING):
         raise ClaimError(
@@ -344,12 +344,12 @@ def revised_offer_accept(
             code="first_payment_pending",
         )
     _check_not_expired(offer, today)
-    core._check_can(claim, "revised_offer_accept", actor)
+    core.check_can(claim, "revised_offer_accept", actor)
     offer.items.update(response=ItemResponse.ACCEPTED)
     review.state = move.target
     review.accepted_at = timezone.now()
     review.save(update_fields=["state", "accepted_at"])
-    core._move(
+    core.move(
         claim,
         "revised_offer_accept",
         actor,

@@ -15,10 +15,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from claims import reviews
+from claims.core import Actor, ClaimError, offer_shapers
 from claims.models import ItemResponse, OfferItem, Review, ReviewState
 from claims.money import format_money
 from claims.partial import accepted_amount
-from claims.services import Actor, ClaimError, _assessors
 
 
 @dataclass
@@ -53,7 +53,7 @@ def review_sections(
     ):
         disputed = [i for i in review.offer.items.all() if i.response == ItemResponse.DISPUTED]
         may_decide = user.has_perm("claims.decide_review") and review.state == ReviewState.OPEN
-        shaped_it = _assessors(review.offer) | ({review.offer.approved_by_id} - {None})
+        shaped_it = offer_shapers(review.offer) | ({review.offer.approved_by_id} - {None})
         held_back = ""
         if may_decide and user.pk in shaped_it:
             may_decide = False

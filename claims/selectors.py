@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from claims.core import lost_time_amount
 from claims.models import (
     TERMINAL_STAGES,
     TRANSITIONS,
@@ -59,7 +60,6 @@ from claims.models import (
 )
 from claims.money import round_money
 from claims.partial import part_fund_figures
-from claims.services import lost_time_amount
 from claims.workdays import add_working_days, is_working_day
 
 if TYPE_CHECKING:

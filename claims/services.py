@@ -11,17 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from claims import core
+from claims.core import Actor, ClaimError, lost_time_amount, parse_hours
 from claims.flags import FLAGS_TASK, claim_flags_bank_account
-from claims.letters import AUTOMATIC_LETTERS, LETTER_TASK, letters_for_transition
+from claims.letters import AUTOMATIC_LETTERS, LETTER_TASK
 from claims.models import (
     TRANSITIONS,
     ActorKind,
@@ -40,11 +41,10 @@ from claims.models import (
     Scheme,
     Stage,
     StatusUpdate,
-    Transition,
     generate_verification_code,
     normalise_postcode,
 )
-from claims.money import MoneyError, format_money, parse_money, round_money
+from claims.money import format_money
 from claims.notifications import (
     STATUS_UPDATE_TASK,
     address_problem,
@@ -53,220 +53,6 @@ from claims.notifications import (
     status_update_add,
 )
 from claims.workdays import add_working_days
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-
-class ClaimError(Exception):
-    """A change the rules refuse. The message is written for the person who asked."""
-
-    def __init__(self, message: str, *, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a staff user, the claimant of one claim, or Redress itself."""
-
-    kind: ActorKind
-    user: Any = None
-    claim_id: int | None = None
-
-    @classmethod
-    def staff(cls, user: AbstractBaseUser | AnonymousUser) -> Actor:
-        return cls(kind=ActorKind.STAFF, user=user)
-
-    @classmethod
-    def claimant(cls, claim_id: int) -> Actor:
-        return cls(kind=ActorKind.CLAIMANT, claim_id=claim_id)
-
-    @classmethod
-    def system(cls) -> Actor:
-        return cls(kind=ActorKind.SYSTEM)
-
-    def __str__(self) -> str:
-        if self.kind == ActorKind.STAFF:
-            return str(self.user)
-        return str(self.kind.label)
-
-
-# --- Shared mechanics ---------------------------------------------------------
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
-def _lock(claim_id: int, *, only: tuple[str, ...] | None = None) -> Claim:
-    """The claim, locked, with its scheme. A hot path may name the `only` fields it
-    reads, of the claim and (`scheme__…`) of its scheme: the rest load when first read,
-    a query each, so a test of the path's query count keeps the list honest."""
-    # Only the claim's row: locking its scheme too would make every change to any
-    # claim of a scheme wait for every other (claims.payments locks it when it must).
-    queryset = Claim.objects.select_for_update(of=("self",)).select_related("scheme")
-    if only is not None:
-        queryset = queryset.only(*only)
-    try:
-        return queryset.get(pk=claim_id)
-    except Claim.DoesNotExist:
-        raise ClaimError("There is no such claim.", code="not_found") from None
-
-
-def _check_staff(actor: Actor, permission: str) -> None:
-    user = actor.user
-    if actor.kind != ActorKind.STAFF or user is None:
-        raise ClaimError("Only staff can do this.", code="forbidden")
-    if not (user.is_active and user.is_staff and user.has_perm(permission)):
-        raise ClaimError("Your role does not allow this.", code="forbidden")
-
-
-def _check_actor(claim: Claim, actor: Actor, transition: Transition) -> None:
-    if actor.kind not in transition.actors:
-        raise ClaimError(
-            f"The {actor.kind.label.lower()} cannot {transition.name.replace('_', ' ')} a claim.",
-            code="forbidden",
-        )
-    if actor.kind == ActorKind.STAFF:
-        assert transition.permission is not None
-        _check_staff(actor, transition.permission)
-    elif actor.kind == ActorKind.CLAIMANT and actor.claim_id != claim.pk:
-        raise ClaimError("There is no such claim.", code="not_found")
-
-
-def _check_version(claim: Claim, expected_version: int | None) -> None:
-    if expected_version is not None and claim.version != expected_version:
-        raise ClaimError(
-            "Someone else changed this claim since you opened it. "
-            "Reload it to see their change, then try again.",
-            code="conflict",
-        )
-
-
-def _record(
-    claim: Claim,
-    *,
-    action: str,
-    actor: Actor,
-    reason: str = "",
-    from_stage: str = "",
-    to_stage: str = "",
-    data: dict[str, Any] | None = None,
-) -> AuditEvent:
-    return AuditEvent.objects.create(
-        claim=claim,
-        action=action,
-        actor_kind=actor.kind,
-        actor=actor.user if actor.kind == ActorKind.STAFF else None,
-        from_stage=from_stage,
-        to_stage=to_stage,
-        reason=reason,
-        data=data or {},
-    )
-
-
-# Other service modules (claims.access) write audit events the same way.
-record_event = _record
-
-
-def _touch(claim: Claim, *fields: str, only_if: Exists | None = None) -> bool:
-    """Write `fields` of a locked claim, with its version and `updated_at`. With `only_if`
-    (a condition on the claim's row), write only if it holds, and say whether it did:
-    the UPDATE itself checks it, so no query of its own is needed."""
-    claim.version += 1
-    claim.updated_at = timezone.now()
-    rows = Claim.objects.filter(pk=claim.pk)
-    if only_if is not None:
-        rows = rows.filter(only_if)
-    names = (_ATTNAMES[name] for name in ("version", "updated_at", *fields))
-    return rows.update(**{name: getattr(claim, name) for name in names}) == 1
-
-
-# By attname: the value of a foreign key is its id, never a query for the related row.
-_ATTNAMES = {field.name: field.attname for field in Claim._meta.concrete_fields}
-
-
-def _check_can(claim: Claim, transition_name: str, actor: Actor, reason: str = "") -> Transition:
-    """Refuse a move this actor may not make from this stage, before any work is done."""
-    transition = TRANSITIONS[transition_name]
-    _check_actor(claim, actor, transition)
-    if claim.stage not in transition.sources:
-        raise ClaimError(
-            f"This cannot be done to a claim that is {claim.get_stage_display().lower()}.",
-            code="illegal_transition",
-        )
-    if transition.reason_required and not (reason or "").strip():
-        raise ClaimError("Give a reason for this decision.", code="reason_required")
-    return transition
-
-
-def _move(
-    claim: Claim,
-    transition_name: str,
-    actor: Actor,
-    *,
-    reason: str = "",
-    data: dict[str, Any] | None = None,
-    extra_fields: tuple[str, ...] = (),
-    only_if: tuple[Exists, ClaimError] | None = None,
-) -> AuditEvent:
-    """Apply one legal transition to a locked claim: new stage, audit event and
-    status update, all inside the caller's transaction. `only_if` is a condition on the
-    claim's row that the stage's UPDATE checks, and the error to raise if it fails."""
-    transition = _check_can(claim, transition_name, actor, reason)
-    reason = (reason or "").strip()
-    from_stage = claim.stage
-    claim.stage = transition.target
-    claim.stage_changed_at = timezone.now()
-    condition, refusal = only_if if only_if is not None else (None, None)
-    if not _touch(claim, "stage", "stage_changed_at", *extra_fields, only_if=condition):
-        # Only the condition can fail: the row is locked, so it is still there.
-        raise refusal or ClaimError("There is no such claim.", code="not_found")
-    event = _record(
-        claim,
-        action=transition.name,
-        actor=actor,
-        reason=reason,
-        from_stage=from_stage,
-        to_stage=transition.target,
-        data=data,
-    )
-    # Queued for delivery once this transaction commits (claims.notifications).
-    status_update_add(claim=claim, event=event, kind=transition.update, stage=transition.target)
-    # The letter this change sends, if any (claims.letters.AUTOMATIC_LETTERS), likewise.
-    letters_for_transition(claim=claim, event=event)
-    return event
-
-
-def _money(value: object, field: str, *, allow_zero: bool = True) -> Decimal:
-    try:
-        return parse_money(value, allow_zero=allow_zero)
-    except MoneyError as error:
-        raise ClaimError(f"{field}: {error}", code="invalid_amount") from None
-
-
-_HOURS = re.compile(r"\d{1,4}(\.\d+)?", re.ASCII)
-
-
-def parse_hours(value: object) -> Decimal:
-    text = "" if value is None or isinstance(value, float) else str(value).strip()
-    if not _HOURS.fullmatch(text):
-        raise ClaimError("Enter the hours you spent as a number, like 2.5.", code="invalid_hours")
-    hours = Decimal(text)
-    if hours != hours.quantize(Decimal("0.01")):
-        raise ClaimError("Hours can have at most two decimal places.", code="invalid_hours")
-    if hours <= 0 or hours > 1000:
-        raise ClaimError("Enter the hours you spent: between 0.01 and 1,000.", code="invalid_hours")
-    return hours
-
-
-def lost_time_amount(scheme: Scheme, hours: Decimal, *, with_evidence: bool) -> Decimal:
-    """Hours × the scheme's hourly rate, capped at the hours the scheme allows."""
-    cap = scheme.lost_time_hours_cap_with_evidence if with_evidence else scheme.lost_time_hours_cap
-    return round_money(min(hours, cap) * scheme.lost_time_hourly_rate)
-
 
 # --- Claimant side ------------------------------------------------------------
 
@@ -288,7 +74,7 @@ def claim_start(
     today: dt.date | None = None,
 ) -> Claim:
     """Open a draft claim for a claimant."""
-    today = today or _today()
+    today = today or core.today()
     if not scheme.is_open_on(today):
         raise ClaimError(
             f"This scheme accepts claims from {scheme.claims_open:%-d %B %Y} "
@@ -334,7 +120,7 @@ def claim_start(
         except IntegrityError:
             if attempt == _REFERENCE_ATTEMPTS - 1:
                 raise
-    _record(claim, action="start", actor=Actor.claimant(claim.pk), to_stage=Stage.DRAFT)
+    core.record(claim, action="start", actor=Actor.claimant(claim.pk), to_stage=Stage.DRAFT)
     return claim
 
 
@@ -370,9 +156,11 @@ def _head_values(
         amount = lost_time_amount(scheme, hours_value, with_evidence=True)
     elif category == HeadOfLoss.Category.DISTRESS:
         # A claimant describes distress in words; the award comes from the scheme's bands.
-        amount = _money(amount_claimed if amount_claimed not in (None, "") else "0", "Amount")
+        amount = core.parse_amount(
+            amount_claimed if amount_claimed not in (None, "") else "0", "Amount"
+        )
     else:
-        amount = _money(amount_claimed, "Amount", allow_zero=False)
+        amount = core.parse_amount(amount_claimed, "Amount", allow_zero=False)
     return {
         "amount_claimed": amount,
         "description": (description or "").strip(),
@@ -402,11 +190,11 @@ def head_of_loss_add(
         description=description,
         incurred_on=incurred_on,
         hours=hours,
-        today=today or _today(),
+        today=today or core.today(),
     )
     head = HeadOfLoss.objects.create(claim=claim, category=category, **values)
-    _touch(claim)
-    _record(
+    core.touch(claim)
+    core.record(
         claim,
         action="add_head",
         actor=actor,
@@ -430,7 +218,7 @@ def claim_submit(
     """Submit a draft. `ip_address` is where the claimant submitted from: many claims
     from one address in a short time is flagged for a caseworker. Flags are found just
     after this commits, out of the claimant's request (claims.flags)."""
-    today = today or _today()
+    today = today or core.today()
     if statement_of_truth and actor.kind == ActorKind.CLAIMANT and actor.claim_id == claim_id:
         claim = _claim_submit_at_once(claim_id, today=today, ip_address=ip_address)
         if claim is not None:
@@ -465,12 +253,12 @@ def _claim_submit(
 ) -> Claim:
     """The submission by the rules every service follows: the claim locked, each rule
     checked in turn, and any refusal explained."""
-    claim = _lock(claim_id, only=_SUBMIT_READS)
+    claim = core.lock_claim(claim_id, only=_SUBMIT_READS)
     if claim.stage == Stage.SUBMITTED and actor.kind == ActorKind.CLAIMANT:
         # A double click or a repeated POST finds the claim already submitted.
-        _check_actor(claim, actor, TRANSITIONS["submit"])
+        core.check_actor(claim, actor, TRANSITIONS["submit"])
         return claim
-    _check_can(claim, "submit", actor)
+    core.check_can(claim, "submit", actor)
     _check_not_erased(claim)
     if not statement_of_truth:
         raise ClaimError(
@@ -491,7 +279,7 @@ def _claim_submit(
     no_heads = ClaimError("Add at least one thing you are claiming for.", code="no_heads_of_loss")
     # The acknowledgement, its letter and the flag check: one message to the broker.
     with published_together():
-        _move(
+        core.move(
             claim,
             "submit",
             actor,
@@ -599,13 +387,13 @@ FROM claim
 
 @transaction.atomic
 def claim_provide_information(*, claim_id: int, actor: Actor, response: str) -> Claim:
-    claim = _lock(claim_id)
-    _check_can(claim, "information_provide", actor)
+    claim = core.lock_claim(claim_id)
+    core.check_can(claim, "information_provide", actor)
     response = (response or "").strip()
     if not response:
         raise ClaimError("Tell us the information we asked for.", code="required")
     claim.information_due = None
-    event = _move(
+    event = core.move(
         claim, "information_provide", actor, reason=response, extra_fields=("information_due",)
     )
     Message.objects.create(
@@ -616,10 +404,10 @@ def claim_provide_information(*, claim_id: int, actor: Actor, response: str) -> 
 
 @transaction.atomic
 def offer_accept(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
-    today = today or _today()
-    claim = _lock(claim_id)
-    _check_can(claim, "offer_accept", actor)
-    offer = _current_offer(claim)
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_can(claim, "offer_accept", actor)
+    offer = core.current_offer(claim)
     if offer.accept_by and today > offer.accept_by:
         raise ClaimError(
             f"This offer could be accepted until {offer.accept_by:%-d %B %Y}. "
@@ -628,24 +416,24 @@ def offer_accept(*, claim_id: int, actor: Actor, today: dt.date | None = None) -
         )
     # Every item accepted: what is paid is the sum of the accepted items (claims.partial).
     offer.items.update(response=ItemResponse.ACCEPTED)
-    _move(claim, "offer_accept", actor, data={"offer_version": offer.version})
+    core.move(claim, "offer_accept", actor, data={"offer_version": offer.version})
     return claim
 
 
 @transaction.atomic
 def offer_decline(*, claim_id: int, actor: Actor, reason: str) -> Claim:
-    claim = _lock(claim_id)
-    _check_can(claim, "offer_decline", actor, reason)
-    offer = _current_offer(claim)
+    claim = core.lock_claim(claim_id)
+    core.check_can(claim, "offer_decline", actor, reason)
+    offer = core.current_offer(claim)
     offer.items.update(response=ItemResponse.DISPUTED)
-    _move(claim, "offer_decline", actor, reason=reason, data={"offer_version": offer.version})
+    core.move(claim, "offer_decline", actor, reason=reason, data={"offer_version": offer.version})
     return claim
 
 
 @transaction.atomic
 def claim_withdraw(*, claim_id: int, actor: Actor, reason: str = "") -> Claim:
-    claim = _lock(claim_id)
-    _move(claim, "withdraw", actor, reason=reason)
+    claim = core.lock_claim(claim_id)
+    core.move(claim, "withdraw", actor, reason=reason)
     return claim
 
 
@@ -664,12 +452,12 @@ def claim_transition(
     """A move with no rule beyond the table: triage, starting a review, closing."""
     if transition not in _PLAIN_TRANSITIONS:
         raise ClaimError("That change needs its own service.", code="illegal_transition")
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
     if transition == "close" and (
         claim.part_reviews.filter(state=ReviewState.OPEN).exists()
         or claim.part_reviews.filter(
-            state=ReviewState.REVISED, revised_offer__accept_by__gte=_today()
+            state=ReviewState.REVISED, revised_offer__accept_by__gte=core.today()
         ).exists()
     ):
         # A disputed part is still under review, or its revised offer can still be accepted.
@@ -680,9 +468,9 @@ def claim_transition(
         )
     if transition == "triage_start" and claim.assigned_to_id is None and actor.user is not None:
         claim.assigned_to = actor.user
-        _move(claim, transition, actor, reason=reason, extra_fields=("assigned_to",))
+        core.move(claim, transition, actor, reason=reason, extra_fields=("assigned_to",))
     else:
-        _move(claim, transition, actor, reason=reason)
+        core.move(claim, transition, actor, reason=reason)
     return claim
 
 
@@ -702,17 +490,17 @@ _PLAIN_TRANSITIONS = frozenset(
 def claim_assign(
     *, claim_id: int, actor: Actor, assignee: Any, expected_version: int | None = None
 ) -> Claim:
-    _check_staff(actor, "claims.triage_claim")
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
+    core.check_staff(actor, "claims.triage_claim")
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
     if assignee is not None and not (
         assignee.is_active and assignee.is_staff and assignee.has_perm("claims.assess_claim")
     ):
         raise ClaimError(f"{assignee} is not a caseworker.", code="invalid_assignee")
     previous = claim.assigned_to
     claim.assigned_to = assignee
-    _touch(claim, "assigned_to")
-    _record(
+    core.touch(claim, "assigned_to")
+    core.record(
         claim,
         action="assign",
         actor=actor,
@@ -723,13 +511,13 @@ def claim_assign(
 
 @transaction.atomic
 def note_add(*, claim_id: int, actor: Actor, text: str) -> InternalNote:
-    _check_staff(actor, "claims.add_note")
-    claim = _lock(claim_id)
+    core.check_staff(actor, "claims.add_note")
+    claim = core.lock_claim(claim_id)
     text = (text or "").strip()
     if not text:
         raise ClaimError("Write the note before saving it.", code="required")
     note = InternalNote.objects.create(claim=claim, author=actor.user, text=text)
-    _record(claim, action="note", actor=actor)
+    core.record(claim, action="note", actor=actor)
     return note
 
 
@@ -742,13 +530,13 @@ def claim_request_information(
     today: dt.date | None = None,
     expected_version: int | None = None,
 ) -> Claim:
-    today = today or _today()
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
-    _check_can(claim, "information_request", actor, request)
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
+    core.check_can(claim, "information_request", actor, request)
     due = add_working_days(today, claim.scheme.cure_window_working_days)
     claim.information_due = due
-    event = _move(
+    event = core.move(
         claim,
         "information_request",
         actor,
@@ -772,25 +560,25 @@ def claim_resume_assessment(
 ) -> Claim:
     """A caseworker takes a claim back from 'information requested' (e.g. the answer
     came by post)."""
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
-    _check_can(claim, "information_resume", actor, reason)
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
+    core.check_can(claim, "information_resume", actor, reason)
     claim.information_due = None
-    _move(claim, "information_resume", actor, reason=reason, extra_fields=("information_due",))
+    core.move(claim, "information_resume", actor, reason=reason, extra_fields=("information_due",))
     return claim
 
 
 @transaction.atomic
 def claim_close_incomplete(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
-    today = today or _today()
-    claim = _lock(claim_id)
-    _check_can(claim, "close_incomplete", actor)
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_can(claim, "close_incomplete", actor)
     if claim.information_due is not None and today <= claim.information_due:
         raise ClaimError(
             f"The claimant has until {claim.information_due:%-d %B %Y} to reply.",
             code="cure_window_open",
         )
-    _move(claim, "close_incomplete", actor)
+    core.move(claim, "close_incomplete", actor)
     return claim
 
 
@@ -812,17 +600,17 @@ def head_of_loss_assess(
         claim_id = HeadOfLoss.objects.values_list("claim_id", flat=True).get(pk=head_id)
     except HeadOfLoss.DoesNotExist:
         raise ClaimError("There is no such head of loss.", code="not_found") from None
-    claim = _lock(claim_id)
+    claim = core.lock_claim(claim_id)
     permission = _ASSESSABLE_STAGES.get(Stage(claim.stage))
     if permission is None:
         raise ClaimError(
             f"A claim that is {claim.get_stage_display().lower()} cannot be assessed.",
             code="illegal_transition",
         )
-    _check_staff(actor, permission)
-    _check_version(claim, expected_version)
+    core.check_staff(actor, permission)
+    core.check_version(claim, expected_version)
     head = claim.heads_of_loss.select_related("distress_band").get(pk=head_id)
-    amount = _money(amount_allowed, "Amount allowed")
+    amount = core.parse_amount(amount_allowed, "Amount allowed")
     reason = (reason or "").strip()
     band = None
     if head.category == HeadOfLoss.Category.DISTRESS:
@@ -873,8 +661,8 @@ def head_of_loss_assess(
     head.assessed_by = actor.user
     head.assessed_at = timezone.now()
     head.save()
-    _touch(claim)
-    _record(
+    core.touch(claim)
+    core.record(
         claim,
         action="assess_head",
         actor=actor,
@@ -882,20 +670,6 @@ def head_of_loss_assess(
         data={"head_of_loss": head.pk, "amount_allowed": str(amount)},
     )
     return head
-
-
-def _current_offer(claim: Claim) -> Offer:
-    offer = claim.offers.order_by("-version").first()
-    if offer is None:
-        raise ClaimError("This claim has no offer.", code="no_offer")
-    return offer
-
-
-def _assessors(offer: Offer) -> set[int]:
-    """Everyone who shaped an offer: its proposer and each head's assessor."""
-    ids = {offer.proposed_by_id}
-    ids.update(item.assessed_by_id for item in offer.items.all() if item.assessed_by_id)
-    return ids
 
 
 def _build_offer(claim: Claim, actor: Actor) -> Offer:
@@ -937,14 +711,6 @@ def _fund_check(claim: Claim, offer: Offer) -> None:
     fund_check_offer(claim=claim, total=offer.total)
 
 
-def _make_offer(offer: Offer, today: dt.date) -> dt.date:
-    """Put the offer in front of the claimant: it can be accepted until the date returned."""
-    accept_by = add_working_days(today, offer.claim.scheme.accept_by_working_days)
-    offer.accept_by = accept_by
-    offer.made_at = timezone.now()
-    return accept_by
-
-
 @transaction.atomic
 def offer_propose(
     *,
@@ -955,19 +721,19 @@ def offer_propose(
 ) -> Offer:
     """Turn the assessment into an offer. At or below the scheme's threshold it is made
     at once; above it, it waits for a senior caseworker who did not assess the claim."""
-    today = today or _today()
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
-    _check_can(claim, "offer_propose", actor)
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
+    core.check_can(claim, "offer_propose", actor)
     offer = _build_offer(claim, actor)
     _fund_check(claim, offer)
     data = {"offer_version": offer.version, "total": str(offer.total)}
     if offer.total > claim.scheme.offer_approval_threshold:
-        _move(claim, "offer_propose", actor, data=data)
+        core.move(claim, "offer_propose", actor, data=data)
     else:
-        accept_by = _make_offer(offer, today)
+        accept_by = core.make_offer(offer, today)
         offer.save(update_fields=["accept_by", "made_at"])
-        _move(claim, "offer_make", actor, data={**data, "accept_by": accept_by.isoformat()})
+        core.move(claim, "offer_make", actor, data={**data, "accept_by": accept_by.isoformat()})
     return offer
 
 
@@ -979,22 +745,22 @@ def offer_approve(
     today: dt.date | None = None,
     expected_version: int | None = None,
 ) -> Offer:
-    today = today or _today()
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
-    _check_can(claim, "offer_approve", actor)
-    offer = _current_offer(claim)
-    if actor.user.pk in _assessors(offer):
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
+    core.check_can(claim, "offer_approve", actor)
+    offer = core.current_offer(claim)
+    if actor.user.pk in core.offer_shapers(offer):
         raise ClaimError(
             "You assessed this claim, so another senior caseworker must approve its offer.",
             code="four_eyes",
         )
     _fund_check(claim, offer)
-    accept_by = _make_offer(offer, today)
+    accept_by = core.make_offer(offer, today)
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()
     offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
-    _move(
+    core.move(
         claim,
         "offer_approve",
         actor,
@@ -1008,27 +774,27 @@ def offer_return(
     *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
 ) -> Claim:
     """A senior caseworker sends a proposed offer back for re-assessment."""
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
-    _move(claim, "offer_return", actor, reason=reason)
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
+    core.move(claim, "offer_return", actor, reason=reason)
     return claim
 
 
 @transaction.atomic
 def offer_expire(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
-    today = today or _today()
-    claim = _lock(claim_id)
-    _check_can(claim, "offer_expire", actor)
-    offer = _current_offer(claim)
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_can(claim, "offer_expire", actor)
+    offer = core.current_offer(claim)
     if offer.accept_by is None or today <= offer.accept_by:
         raise ClaimError("This offer can still be accepted.", code="offer_open")
-    _move(claim, "offer_expire", actor)
+    core.move(claim, "offer_expire", actor)
     return claim
 
 
 def _check_independent_reviewer(claim: Claim, actor: Actor) -> None:
-    offer = _current_offer(claim)
-    if actor.user is not None and actor.user.pk in _assessors(offer):
+    offer = core.current_offer(claim)
+    if actor.user is not None and actor.user.pk in core.offer_shapers(offer):
         raise ClaimError(
             "You assessed the offer under review, so another senior caseworker must decide it.",
             code="four_eyes",
@@ -1045,10 +811,10 @@ def review_revise(
     expected_version: int | None = None,
 ) -> Offer:
     """End a review with a revised offer built from the heads of loss as re-assessed."""
-    today = today or _today()
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
-    _check_can(claim, "review_revise", actor, reason)
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
+    core.check_can(claim, "review_revise", actor, reason)
     _check_independent_reviewer(claim, actor)
     offer = _build_offer(claim, actor)
     reassessed_by_reviewer = offer.items.filter(assessed_by=actor.user).exists()
@@ -1061,11 +827,11 @@ def review_revise(
             code="four_eyes",
         )
     _fund_check(claim, offer)
-    _make_offer(offer, today)
+    core.make_offer(offer, today)
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()
     offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
-    _move(
+    core.move(
         claim,
         "review_revise",
         actor,
@@ -1079,18 +845,18 @@ def review_revise(
 def review_uphold(
     *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
 ) -> Claim:
-    claim = _lock(claim_id)
-    _check_version(claim, expected_version)
-    _check_can(claim, "review_uphold", actor, reason)
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
+    core.check_can(claim, "review_uphold", actor, reason)
     _check_independent_reviewer(claim, actor)
-    _move(claim, "review_uphold", actor, reason=reason)
+    core.move(claim, "review_uphold", actor, reason=reason)
     return claim
 
 
 # --- The claimant's draft, evidence and bank details ---------------------------
 
 DRAFT_PAGES = ("contact", "representative", "what-happened", "losses", "distress", "support")
-_DETAIL_FIELDS = {
+DETAIL_FIELDS = {
     "contact": ("full_name", "email", "phone", "address", "postcode"),
     "representative": ("representative_name", "representative_reason"),
     "what-happened": ("what_happened",),
@@ -1099,7 +865,7 @@ _DETAIL_FIELDS = {
 
 
 def _lock_draft(claim_id: int, actor: Actor) -> Claim:
-    claim = _lock(claim_id)
+    claim = core.lock_claim(claim_id)
     if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
         raise ClaimError("There is no such claim.", code="not_found")
     if claim.stage != Stage.DRAFT:
@@ -1127,7 +893,7 @@ def claim_update_details(*, claim_id: int, actor: Actor, page: str, **values: st
     """Save one page of the claim form. Forms validate the values; this keeps the
     rule that only the claimant changes a draft, and only while it is a draft."""
     claim = _lock_draft(claim_id, actor)
-    allowed = _DETAIL_FIELDS.get(page)
+    allowed = DETAIL_FIELDS.get(page)
     if allowed is None or set(values) - set(allowed):
         raise ClaimError("That is not part of this page.", code="invalid")
     if "email" in values and (problem := address_problem(values["email"])):
@@ -1135,8 +901,8 @@ def claim_update_details(*, claim_id: int, actor: Actor, page: str, **values: st
     for field, value in values.items():
         setattr(claim, field, normalise_postcode(value) if field == "postcode" else value.strip())
     _mark_answered(claim, page)
-    _touch(claim, *values, "answered_pages")
-    _record(claim, action="update_details", actor=actor, data={"page": page})
+    core.touch(claim, *values, "answered_pages")
+    core.record(claim, action="update_details", actor=actor, data={"page": page})
     return claim
 
 
@@ -1147,7 +913,7 @@ def claim_mark_answered(*, claim_id: int, actor: Actor, page: str) -> Claim:
     if page not in DRAFT_PAGES:
         raise ClaimError("That is not part of the claim form.", code="invalid")
     _mark_answered(claim, page)
-    _touch(claim, "answered_pages")
+    core.touch(claim, "answered_pages")
     return claim
 
 
@@ -1175,13 +941,13 @@ def head_of_loss_change(
         description=description,
         incurred_on=incurred_on,
         hours=hours,
-        today=today or _today(),
+        today=today or core.today(),
     )
     for field, value in values.items():
         setattr(head, field, value)
     head.save(update_fields=list(values))
-    _touch(claim)
-    _record(
+    core.touch(claim)
+    core.record(
         claim,
         action="change_head",
         actor=actor,
@@ -1202,14 +968,14 @@ def head_of_loss_remove(*, head_id: int, actor: Actor) -> None:
         name = evidence.file.name
         evidence.delete()
         transaction.on_commit(functools.partial(Evidence.file.field.storage.delete, name))
-    _record(
+    core.record(
         claim,
         action="remove_head",
         actor=actor,
         data={"category": head.category, "amount_claimed": str(head.amount_claimed)},
     )
     head.delete()
-    _touch(claim)
+    core.touch(claim)
 
 
 @transaction.atomic
@@ -1236,8 +1002,8 @@ def distress_set(
     elif existing is not None:
         existing.delete()
     _mark_answered(claim, "distress")
-    _touch(claim, "answered_pages")
-    _record(claim, action="update_details", actor=actor, data={"page": "distress"})
+    core.touch(claim, "answered_pages")
+    core.record(claim, action="update_details", actor=actor, data={"page": "distress"})
     return head
 
 
@@ -1255,7 +1021,7 @@ def evidence_add(
 
     from claims.uploads import MAX_FILES_PER_CLAIM, UploadError, check_upload
 
-    claim = _lock(claim_id)
+    claim = core.lock_claim(claim_id)
     if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
         raise ClaimError("There is no such claim.", code="not_found")
     if claim.stage not in (Stage.DRAFT, Stage.INFORMATION_REQUESTED):
@@ -1286,8 +1052,8 @@ def evidence_add(
     )
     evidence.file.save("upload", ContentFile(checked.data), save=False)
     evidence.save()
-    _touch(claim)
-    _record(
+    core.touch(claim)
+    core.record(
         claim,
         action="add_evidence",
         actor=actor,
@@ -1305,8 +1071,8 @@ def evidence_remove(*, evidence_id: int, actor: Actor) -> None:
     evidence = Evidence.objects.get(pk=evidence_id)
     name = evidence.file.name
     evidence.delete()
-    _touch(claim)
-    _record(claim, action="remove_evidence", actor=actor, data={"evidence": evidence_id})
+    core.touch(claim)
+    core.record(claim, action="remove_evidence", actor=actor, data={"evidence": evidence_id})
     transaction.on_commit(lambda: Evidence.file.field.storage.delete(name))
 
 
@@ -1330,7 +1096,7 @@ def bank_details_set(
     diverted."""
     from claims import crypto
 
-    claim = _lock(claim_id)
+    claim = core.lock_claim(claim_id)
     if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
         raise ClaimError("There is no such claim.", code="not_found")
     if claim.stage != Stage.ACCEPTED:
@@ -1364,9 +1130,9 @@ def bank_details_set(
         details.confirmed_by = None
         details.confirmed_at = None
         details.save()
-    _touch(claim)
+    core.touch(claim)
     claim_flags_bank_account(claim)
-    event = _record(
+    event = core.record(
         claim,
         action="bank_details_given" if created else "bank_details_changed",
         actor=actor,

@@ -46,6 +46,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from claims import access_audit, caching, payments, selectors, services
 from claims.admin_mixins import NoWritesMixin
+from claims.core import Actor, ClaimError
 from claims.csv_export import csv_response
 from claims.letters_admin import generate_letters
 from claims.models import (
@@ -62,7 +63,6 @@ from claims.models import (
 from claims.money import format_money
 from claims.privacy_admin import erase_drafts
 from claims.reviews_admin import review_decide_view, review_sections
-from claims.services import Actor, ClaimError
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet

@@ -15,13 +15,13 @@ from django.views.decorators.http import require_http_methods
 
 from claims import services
 from claims.claimant_text import STAGE_NEXT, update_title
+from claims.core import Actor, ClaimError
 from claims.forms import AcceptForm, BankDetailsForm, DeclineForm, RespondForm, WithdrawForm
 from claims.letters import claimant_letters
 from claims.models import TRANSITIONS, BankDetails, Claim, Stage
 from claims.partial import accepted_total
 from claims.payments import needs_new_bank_details
 from claims.prorata import pro_rata_estimate
-from claims.services import Actor, ClaimError
 from claims.uploads import files_discarded_on_error
 from claims.views.common import claimant_required, form_error, page, posted, posted_files
 

@@ -16,8 +16,8 @@ from django.utils.cache import add_never_cache_headers
 from django_ratelimit.core import is_ratelimited
 
 from claims.access import claimant_claim_id
+from claims.core import ClaimError
 from claims.models import Claim, Stage
-from claims.services import ClaimError
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from claims import services
 from claims.access import claimant_claim_id, claimant_sign_in
+from claims.core import Actor, ClaimError
 from claims.forms import (
     DISTRESS_EFFECTS,
     EVIDENCE_HELP,
@@ -31,7 +32,6 @@ from claims.forms import (
 )
 from claims.models import AccessLink, Claim, HeadOfLoss, Scheme
 from claims.security import client_ip
-from claims.services import Actor, ClaimError
 from claims.uploads import MAX_FILES_PER_CLAIM, files_discarded_on_error
 from claims.views.common import (
     current_claim,
@@ -141,7 +141,7 @@ def contact(request: HttpRequest) -> HttpResponse:
 def _details_page(request: HttpRequest, form_class: type, page_name: str) -> HttpResponse:
     """A page of the claim form whose answers are fields on the claim itself."""
     claim: Claim = request.claim  # type: ignore[attr-defined]
-    fields = services._DETAIL_FIELDS[page_name]
+    fields = services.DETAIL_FIELDS[page_name]
     initial = {f: getattr(claim, f) for f in fields}
     if page_name == "representative" and "representative" in claim.answered_pages:
         initial["on_behalf"] = "yes" if claim.representative_name else "no"

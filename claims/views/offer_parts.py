@@ -9,11 +9,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from claims import partial, reviews
+from claims.core import Actor, ClaimError
 from claims.forms import OfferAnswerForm, RevisedOfferForm
 from claims.models import Claim, Offer, Review, Stage
 from claims.money import format_money
 from claims.reviews import ItemAnswer
-from claims.services import Actor, ClaimError
 from claims.views.common import claimant_required, form_error, page, posted
 
 

@@ -1,0 +1,267 @@
+"""The rulebook every write to a claim goes through.
+
+Who is acting (`Actor`), what a refusal says (`ClaimError`), and the mechanics and
+checks that every service shares: the claim locked (`lock_claim`), who may act
+(`check_staff`, `check_actor`, `check_can`), that nobody changed it meanwhile
+(`check_version`), the move itself with its audit event, status update and letter
+(`move`), and the record of a change that moves no stage (`record`, `touch`).
+Services, reviews, payments, privacy and the clock call these; none of them keeps a
+rule of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists
+from django.utils import timezone
+
+from claims.letters import letters_for_transition
+from claims.models import (
+    TRANSITIONS,
+    ActorKind,
+    AuditEvent,
+    Claim,
+    Offer,
+    Scheme,
+    Transition,
+)
+from claims.money import MoneyError, parse_money, round_money
+from claims.notifications import status_update_add
+from claims.workdays import add_working_days
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class ClaimError(Exception):
+    """A change the rules refuse. The message is written for the person who asked."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, the claimant of one claim, or Redress itself."""
+
+    kind: ActorKind
+    user: Any = None
+    claim_id: int | None = None
+
+    @classmethod
+    def staff(cls, user: AbstractBaseUser | AnonymousUser) -> Actor:
+        return cls(kind=ActorKind.STAFF, user=user)
+
+    @classmethod
+    def claimant(cls, claim_id: int) -> Actor:
+        return cls(kind=ActorKind.CLAIMANT, claim_id=claim_id)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(kind=ActorKind.SYSTEM)
+
+    def __str__(self) -> str:
+        if self.kind == ActorKind.STAFF:
+            return str(self.user)
+        return str(self.kind.label)
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def lock_claim(claim_id: int, *, only: tuple[str, ...] | None = None) -> Claim:
+    """The claim, locked, with its scheme. A hot path may name the `only` fields it
+    reads, of the claim and (`scheme__…`) of its scheme: the rest load when first read,
+    a query each, so a test of the path's query count keeps the list honest."""
+    # Only the claim's row: locking its scheme too would make every change to any
+    # claim of a scheme wait for every other (claims.payments locks it when it must).
+    queryset = Claim.objects.select_for_update(of=("self",)).select_related("scheme")
+    if only is not None:
+        queryset = queryset.only(*only)
+    try:
+        return queryset.get(pk=claim_id)
+    except Claim.DoesNotExist:
+        raise ClaimError("There is no such claim.", code="not_found") from None
+
+
+def check_staff(actor: Actor, permission: str) -> None:
+    user = actor.user
+    if actor.kind != ActorKind.STAFF or user is None:
+        raise ClaimError("Only staff can do this.", code="forbidden")
+    if not (user.is_active and user.is_staff and user.has_perm(permission)):
+        raise ClaimError("Your role does not allow this.", code="forbidden")
+
+
+def check_actor(claim: Claim, actor: Actor, transition: Transition) -> None:
+    if actor.kind not in transition.actors:
+        raise ClaimError(
+            f"The {actor.kind.label.lower()} cannot {transition.name.replace('_', ' ')} a claim.",
+            code="forbidden",
+        )
+    if actor.kind == ActorKind.STAFF:
+        assert transition.permission is not None
+        check_staff(actor, transition.permission)
+    elif actor.kind == ActorKind.CLAIMANT and actor.claim_id != claim.pk:
+        raise ClaimError("There is no such claim.", code="not_found")
+
+
+def check_version(claim: Claim, expected_version: int | None) -> None:
+    if expected_version is not None and claim.version != expected_version:
+        raise ClaimError(
+            "Someone else changed this claim since you opened it. "
+            "Reload it to see their change, then try again.",
+            code="conflict",
+        )
+
+
+def record(
+    claim: Claim,
+    *,
+    action: str,
+    actor: Actor,
+    reason: str = "",
+    from_stage: str = "",
+    to_stage: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        claim=claim,
+        action=action,
+        actor_kind=actor.kind,
+        actor=actor.user if actor.kind == ActorKind.STAFF else None,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        reason=reason,
+        data=data or {},
+    )
+
+
+# The name claims.access, claims.privacy and claims.notifications know it by.
+record_event = record
+
+
+def touch(claim: Claim, *fields: str, only_if: Exists | None = None) -> bool:
+    """Write `fields` of a locked claim, with its version and `updated_at`. With `only_if`
+    (a condition on the claim's row), write only if it holds, and say whether it did:
+    the UPDATE itself checks it, so no query of its own is needed."""
+    claim.version += 1
+    claim.updated_at = timezone.now()
+    rows = Claim.objects.filter(pk=claim.pk)
+    if only_if is not None:
+        rows = rows.filter(only_if)
+    names = (CLAIM_ATTNAMES[name] for name in ("version", "updated_at", *fields))
+    return rows.update(**{name: getattr(claim, name) for name in names}) == 1
+
+
+# By attname: the value of a foreign key is its id, never a query for the related row.
+CLAIM_ATTNAMES = {field.name: field.attname for field in Claim._meta.concrete_fields}
+
+
+def check_can(claim: Claim, transition_name: str, actor: Actor, reason: str = "") -> Transition:
+    """Refuse a move this actor may not make from this stage, before any work is done."""
+    transition = TRANSITIONS[transition_name]
+    check_actor(claim, actor, transition)
+    if claim.stage not in transition.sources:
+        raise ClaimError(
+            f"This cannot be done to a claim that is {claim.get_stage_display().lower()}.",
+            code="illegal_transition",
+        )
+    if transition.reason_required and not (reason or "").strip():
+        raise ClaimError("Give a reason for this decision.", code="reason_required")
+    return transition
+
+
+def move(
+    claim: Claim,
+    transition_name: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    extra_fields: tuple[str, ...] = (),
+    only_if: tuple[Exists, ClaimError] | None = None,
+) -> AuditEvent:
+    """Apply one legal transition to a locked claim: new stage, audit event and
+    status update, all inside the caller's transaction. `only_if` is a condition on the
+    claim's row that the stage's UPDATE checks, and the error to raise if it fails."""
+    transition = check_can(claim, transition_name, actor, reason)
+    reason = (reason or "").strip()
+    from_stage = claim.stage
+    claim.stage = transition.target
+    claim.stage_changed_at = timezone.now()
+    condition, refusal = only_if if only_if is not None else (None, None)
+    if not touch(claim, "stage", "stage_changed_at", *extra_fields, only_if=condition):
+        # Only the condition can fail: the row is locked, so it is still there.
+        raise refusal or ClaimError("There is no such claim.", code="not_found")
+    event = record(
+        claim,
+        action=transition.name,
+        actor=actor,
+        reason=reason,
+        from_stage=from_stage,
+        to_stage=transition.target,
+        data=data,
+    )
+    # Queued for delivery once this transaction commits (claims.notifications).
+    status_update_add(claim=claim, event=event, kind=transition.update, stage=transition.target)
+    # The letter this change sends, if any (claims.letters.AUTOMATIC_LETTERS), likewise.
+    letters_for_transition(claim=claim, event=event)
+    return event
+
+
+def parse_amount(value: object, field: str, *, allow_zero: bool = True) -> Decimal:
+    try:
+        return parse_money(value, allow_zero=allow_zero)
+    except MoneyError as error:
+        raise ClaimError(f"{field}: {error}", code="invalid_amount") from None
+
+
+_HOURS = re.compile(r"\d{1,4}(\.\d+)?", re.ASCII)
+
+
+def parse_hours(value: object) -> Decimal:
+    text = "" if value is None or isinstance(value, float) else str(value).strip()
+    if not _HOURS.fullmatch(text):
+        raise ClaimError("Enter the hours you spent as a number, like 2.5.", code="invalid_hours")
+    hours = Decimal(text)
+    if hours != hours.quantize(Decimal("0.01")):
+        raise ClaimError("Hours can have at most two decimal places.", code="invalid_hours")
+    if hours <= 0 or hours > 1000:
+        raise ClaimError("Enter the hours you spent: between 0.01 and 1,000.", code="invalid_hours")
+    return hours
+
+
+def lost_time_amount(scheme: Scheme, hours: Decimal, *, with_evidence: bool) -> Decimal:
+    """Hours × the scheme's hourly rate, capped at the hours the scheme allows."""
+    cap = scheme.lost_time_hours_cap_with_evidence if with_evidence else scheme.lost_time_hours_cap
+    return round_money(min(hours, cap) * scheme.lost_time_hourly_rate)
+
+
+def current_offer(claim: Claim) -> Offer:
+    offer = claim.offers.order_by("-version").first()
+    if offer is None:
+        raise ClaimError("This claim has no offer.", code="no_offer")
+    return offer
+
+
+def offer_shapers(offer: Offer) -> set[int]:
+    """Everyone who shaped an offer: its proposer and each head's assessor."""
+    ids = {offer.proposed_by_id}
+    ids.update(item.assessed_by_id for item in offer.items.all() if item.assessed_by_id)
+    return ids
+
+
+def make_offer(offer: Offer, today: dt.date) -> dt.date:
+    """Put the offer in front of the claimant: it can be accepted until the date returned."""
+    accept_by = add_working_days(today, offer.claim.scheme.accept_by_working_days)
+    offer.accept_by = accept_by
+    offer.made_at = timezone.now()
+    return accept_by
