@@ -22,6 +22,8 @@ STAGE_NEXT: dict[str, str] = {
     Stage.REVIEW: "A senior caseworker is reviewing your claim.",
     Stage.REJECTED: "Your claim is not part of this scheme. Our message below says why and how "
     "to ask for a review.",
+    Stage.REJECTION_REVIEW: "You asked us to look again at our decision. A senior caseworker who "
+    "was not involved in it is reviewing your claim.",
     Stage.CLOSED_INCOMPLETE: "We closed your claim because we did not get the information we "
     "needed in time. Contact us if you still want to claim.",
     Stage.OFFER_EXPIRED: "The time to accept our offer has passed. Contact us if you still want "
@@ -45,6 +47,8 @@ UPDATE_TITLES: dict[str, str] = {
     "declined": "You declined our offer",
     "offer_expired": "Your offer has expired",
     "in_review": "Your claim is being reviewed",
+    "rejection_review_requested": "We will look at our decision again",
+    "rejection_reopened": "We are looking at your claim again",
     "review_outcome": "The outcome of your review",
     "payment_pending": "We are paying you",
     "payment_failed": "We could not pay you",

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from claims import notifications, services
 from claims.core import Actor, ClaimError
-from claims.models import AuditEvent, Claim, Stage, StatusUpdate
+from claims.models import AuditEvent, Claim, Offer, Review, ReviewState, Stage, StatusUpdate
 from claims.workdays import add_working_days, is_working_day
 
 log = logging.getLogger(__name__)
@@ -133,27 +133,47 @@ def expire_offers(*, today: dt.date | None = None) -> int:
 
 def warn_expiring_offers(*, today: dt.date | None = None) -> int:
     """Tell each claimant whose offer can be accepted for only OFFER_EXPIRING_WARNING_WORKING_DAYS
-    more working days (or fewer), once per offer."""
+    more working days (or fewer), once per offer: a whole offer, or a revised offer for a
+    disputed part (claims.reviews)."""
     today = _today(today)
     horizon = add_working_days(today, settings.OFFER_EXPIRING_WARNING_WORKING_DAYS)
-    candidates = (
+    candidates = set(
         Claim.objects.filter(
             stage=Stage.OFFER_MADE,
             offers__accept_by__gte=today,
             offers__accept_by__lte=horizon,
-        )
-        .distinct()
-        .values_list("pk", flat=True)
+        ).values_list("pk", flat=True)
     )
-    return sum(_warn(claim_id, today, horizon) for claim_id in candidates)
+    candidates.update(
+        Review.objects.filter(
+            state=ReviewState.REVISED,
+            revised_offer__accept_by__gte=today,
+            revised_offer__accept_by__lte=horizon,
+        ).values_list("claim_id", flat=True)
+    )
+    return sum(_warn(claim_id, today, horizon) for claim_id in sorted(candidates))
+
+
+def _expiring_offer(claim: Claim) -> Offer | None:
+    """The offer the claimant can still accept: the current whole offer, or a revised
+    offer for a disputed part."""
+    if claim.stage == Stage.OFFER_MADE:
+        return claim.offers.order_by("-version").first()
+    review = (
+        claim.part_reviews.filter(state=ReviewState.REVISED)
+        .select_related("revised_offer")
+        .order_by("-id")
+        .first()
+    )
+    return review.revised_offer if review is not None else None
 
 
 @transaction.atomic
 def _warn(claim_id: int, today: dt.date, horizon: dt.date) -> int:
-    claim = Claim.objects.select_for_update().filter(pk=claim_id, stage=Stage.OFFER_MADE).first()
+    claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
     if claim is None:
         return 0
-    offer = claim.offers.order_by("-version").first()
+    offer = _expiring_offer(claim)
     if offer is None or offer.accept_by is None or not today <= offer.accept_by <= horizon:
         return 0
     update = notifications.status_update_add(

@@ -22,15 +22,19 @@ from django.utils import timezone
 
 from claims.letters import letters_for_transition
 from claims.models import (
+    REJECTION_REVIEW_WORKING_DAYS,
     TRANSITIONS,
     ActorKind,
     AuditEvent,
     Claim,
+    DistressBand,
+    HeadOfLoss,
     Offer,
+    ReviewState,
     Scheme,
     Transition,
 )
-from claims.money import MoneyError, parse_money, round_money
+from claims.money import MoneyError, format_money, parse_money, round_money
 from claims.notifications import status_update_add
 from claims.workdays import add_working_days
 
@@ -252,6 +256,27 @@ def current_offer(claim: Claim) -> Offer:
     return offer
 
 
+def revised_offers_open(claim: Claim, today: dt.date) -> None:
+    """Start the accept-by date of each revised offer for a disputed part that waited
+    for the first part's payment: the claimant can accept it from now (claims.reviews)."""
+    for review in claim.part_reviews.filter(
+        state=ReviewState.REVISED, revised_offer__accept_by__isnull=True
+    ).select_related("revised_offer"):
+        offer = review.revised_offer
+        assert offer is not None
+        offer.accept_by = add_working_days(today, claim.scheme.accept_by_working_days)
+        offer.save(update_fields=["accept_by"])
+
+
+def offer_under_review(claim: Claim) -> Offer:
+    """The offer a review of the whole offer is about: the newest one the claimant saw.
+    (A revised offer waiting for approval, or sent back, was never seen.)"""
+    offer = claim.offers.filter(made_at__isnull=False).order_by("-version").first()
+    if offer is None:
+        raise ClaimError("This claim has no offer.", code="no_offer")
+    return offer
+
+
 def offer_shapers(offer: Offer) -> set[int]:
     """Everyone who shaped an offer: its proposer and each head's assessor."""
     ids = {offer.proposed_by_id}
@@ -265,3 +290,128 @@ def make_offer(offer: Offer, today: dt.date) -> dt.date:
     offer.accept_by = accept_by
     offer.made_at = timezone.now()
     return accept_by
+
+
+# --- The rules of a money decision ------------------------------------------------------
+#
+# Four eyes: every offer the claimant sees above the scheme's threshold (first, revised,
+# or for a disputed part) is approved by a senior caseworker who neither assessed nor
+# proposed it. Independence: whoever assessed, proposed or approved an offer, or rejected
+# a claim, never decides its review. Every amount anyone sets is inside its band and
+# under its cap. Each service calls these; none keeps a copy.
+
+
+def offer_deciders(offer: Offer) -> set[int]:
+    """Everyone who shaped or approved an offer: none of them may decide its review."""
+    approver = {offer.approved_by_id} if offer.approved_by_id is not None else set()
+    return offer_shapers(offer) | approver
+
+
+def needs_approval(scheme: Scheme, total: Decimal) -> bool:
+    """Whether an offer of `total` waits for a second senior caseworker."""
+    return total > scheme.offer_approval_threshold
+
+
+def _user_id(actor: Actor) -> int | None:
+    return actor.user.pk if actor.user is not None else None
+
+
+def check_may_approve(offer: Offer, actor: Actor, *, under_review: Offer | None = None) -> None:
+    """Refuse an approver who assessed or proposed `offer`, and, for an offer revised in
+    a review, one who shaped or approved the offer under review: approving the revision
+    would decide the review of their own decision."""
+    user_id = _user_id(actor)
+    if user_id in offer_shapers(offer):
+        raise ClaimError(
+            "You assessed or proposed this offer, so another senior caseworker must approve it.",
+            code="four_eyes",
+        )
+    if under_review is not None and user_id in offer_deciders(under_review):
+        raise ClaimError(
+            "You assessed, proposed or approved the offer under review, so another senior "
+            "caseworker must approve its revision.",
+            code="four_eyes",
+        )
+
+
+def check_may_review(offer: Offer, actor: Actor) -> None:
+    """Refuse a reviewer who assessed, proposed or approved the offer under review."""
+    if _user_id(actor) in offer_deciders(offer):
+        raise ClaimError(
+            "You assessed, proposed or approved the offer under review, so another senior "
+            "caseworker must decide it.",
+            code="four_eyes",
+        )
+
+
+def rejection_event(claim: Claim) -> AuditEvent | None:
+    """The claim's latest rejection."""
+    return claim.events.filter(action="triage_reject").order_by("-created_at", "-id").first()
+
+
+def rejection_review_by(claim: Claim) -> dt.date | None:
+    """The last day a rejected claimant may ask us to look again (the decision letter
+    prints it)."""
+    event = rejection_event(claim)
+    if event is None:
+        return None
+    rejected_on = timezone.localdate(event.created_at)
+    return add_working_days(rejected_on, REJECTION_REVIEW_WORKING_DAYS)
+
+
+def check_may_review_rejection(claim: Claim, actor: Actor) -> None:
+    """Refuse a reviewer who rejected the claim."""
+    event = rejection_event(claim)
+    if event is not None and event.actor_id is not None and event.actor_id == _user_id(actor):
+        raise ClaimError(
+            "You rejected this claim, so another senior caseworker must review the rejection.",
+            code="four_eyes",
+        )
+
+
+def check_award(
+    *,
+    scheme: Scheme,
+    category: str,
+    amount: Decimal,
+    amount_claimed: Decimal,
+    hours: Decimal | None,
+    with_evidence: bool,
+    band: DistressBand | None,
+) -> None:
+    """Refuse an amount allowed for one head of loss that is outside its band (distress),
+    over the scheme's time cap (time spent) or more than was claimed (anything else)."""
+    if category == HeadOfLoss.Category.DISTRESS:
+        if band is None:
+            raise ClaimError("Choose the distress band.", code="band_required")
+        if band.scheme_id != scheme.pk:
+            raise ClaimError("That distress band is not one of this scheme's.", code="invalid")
+        if amount < band.lower or (band.upper is not None and amount > band.upper):
+            raise ClaimError(
+                f"An award in the {band.name} band must be "
+                + (
+                    f"between {format_money(band.lower)} and {format_money(band.upper)}."
+                    if band.upper is not None
+                    else f"{format_money(band.lower)} or more."
+                ),
+                code="outside_band",
+            )
+    elif category == HeadOfLoss.Category.TIME_SPENT and hours is not None:
+        ceiling = lost_time_amount(scheme, hours, with_evidence=with_evidence)
+        if amount > ceiling:
+            cap = (
+                scheme.lost_time_hours_cap_with_evidence
+                if with_evidence
+                else scheme.lost_time_hours_cap
+            )
+            raise ClaimError(
+                f"Time spent is allowed up to {cap.normalize():f} hours "
+                f"{'with' if with_evidence else 'without'} evidence: at most "
+                f"{format_money(ceiling)} here.",
+                code="above_cap",
+            )
+    elif amount > amount_claimed:
+        raise ClaimError(
+            f"The amount allowed cannot be more than the {format_money(amount_claimed)} claimed.",
+            code="above_claimed",
+        )

@@ -281,6 +281,7 @@ STAGE_PATH: dict[Stage, tuple[Stage | None, str]] = {
     Stage.CLOSED: (Stage.PAID, "close"),
     Stage.DECLINED: (Stage.OFFER_MADE, "offer_decline"),
     Stage.REVIEW: (Stage.DECLINED, "review_start"),
+    Stage.REJECTION_REVIEW: (Stage.REJECTED, "rejection_review_request"),
     Stage.OFFER_EXPIRED: (Stage.OFFER_MADE, "offer_expire"),
     Stage.WITHDRAWN: (Stage.DRAFT, "withdraw"),
 }
@@ -355,6 +356,10 @@ def take_step(claim: Claim, step: str, staff: ClaimStaff) -> None:
     elif step == "triage_reject":
         services.claim_transition(
             claim_id=pk, transition=step, actor=cw, reason="Not a Debenhams Flowers customer"
+        )
+    elif step == "rejection_review_request":
+        services.rejection_review_request(
+            claim_id=pk, actor=Actor.claimant(pk), reason="I bought flowers in March 2017."
         )
     elif step == "information_request":
         services.claim_request_information(

@@ -563,6 +563,35 @@ class WithdrawForm(RedressForm):
     )
 
 
+class RejectionReviewForm(RedressForm):
+    reason = forms.CharField(
+        label="Why do you think our decision is wrong?",
+        help_text="Tell us anything that shows you were affected, such as when you ordered "
+        "from the shop. A senior caseworker who was not involved in the decision will read it.",
+        max_length=TEXT_MAX,
+        error_messages={
+            **_required("Tell us why you think our decision is wrong."),
+            **_max_length("Your reason", TEXT_MAX),
+        },
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+class RevisedOfferDeclineForm(RedressForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why are you declining the revised offer?",
+        help_text="A senior caseworker who had no part in this offer will review it. The part "
+        "you accepted first is not affected.",
+        max_length=5000,
+        error_messages={
+            **_required("Tell us why you are declining the revised offer."),
+            **_max_length("Your reason", 5000),
+        },
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
 class OfferAnswerForm(RedressForm):
     """Accept or dispute each item of an offer; a disputed item needs a reason. One
     pair of fields per item: `item_<id>` (accept or dispute) and `reason_<id>`."""

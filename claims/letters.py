@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from claims.letter_pdf import LetterAssetRefused, LetterError, LetterTimeout, renderer
 from claims.models import (
+    REJECTION_REVIEW_WORKING_DAYS,
     AuditEvent,
     BankDetails,
     Claim,
@@ -53,8 +54,9 @@ log = logging.getLogger(__name__)
 
 LETTER_TASK = "claims.tasks.letter_generate"
 LETTER_BATCH_TASK = "claims.tasks.letter_batch_queue"
-# How long a rejected claimant has to ask us to look again (decision letters).
-REVIEW_REQUEST_WORKING_DAYS = 20
+# How long a rejected claimant has to ask us to look again (decision letters), from the
+# day of the rejection: the rule is claims.core.rejection_review_by's.
+REVIEW_REQUEST_WORKING_DAYS = REJECTION_REVIEW_WORKING_DAYS
 # Claimant text quoted in a letter (a head of loss's description) is cut to this length:
 # the letter is about the decision, and a megabyte of text must not become 400 pages.
 QUOTE_LIMIT = 300
@@ -80,8 +82,10 @@ AUTOMATIC_LETTERS: dict[str, LetterKind] = {
     "triage_reject": LetterKind.DECISION,
     "review_revise": LetterKind.REVIEW_OUTCOME,
     "review_uphold": LetterKind.REVIEW_OUTCOME,
+    "rejection_review_uphold": LetterKind.REVIEW_OUTCOME,
     # The review of a disputed part (claims.reviews): the claim's stage does not move.
     "part_review_revise": LetterKind.REVIEW_OUTCOME,
+    "part_review_approve": LetterKind.REVIEW_OUTCOME,
     "part_review_uphold": LetterKind.REVIEW_OUTCOME,
     "payment_confirm": LetterKind.PAYMENT_CONFIRMATION,
 }
@@ -253,14 +257,15 @@ def letter_context(
             raise LetterError(f"{claim.reference} has no date to answer by.")
     elif kind == LetterKind.REVIEW_OUTCOME and event is not None and event.action in PART_REVIEW:
         _part_review_context(claim, event, context)
-        if event.action == "part_review_revise":
+        if event.action in PART_REVIEW_REVISED:
             offer = _offer_for(claim, event)
             context["offer"] = offer_figures(offer)
     elif kind in {LetterKind.SETTLEMENT_OFFER, LetterKind.REVIEW_OUTCOME}:
         upheld = kind == LetterKind.REVIEW_OUTCOME and (
-            event is not None and event.action == "review_uphold"
+            event is not None and event.action in {"review_uphold", "rejection_review_uphold"}
         )
         context["upheld"] = upheld
+        context["rejection"] = event is not None and event.action == "rejection_review_uphold"
         if kind == LetterKind.REVIEW_OUTCOME:
             context["reason"] = _cut(event.reason if event is not None else "", TEXT_LIMIT)
         if upheld:
@@ -280,7 +285,8 @@ def letter_context(
         context["reason"] = _cut(event.reason if event is not None else "", TEXT_LIMIT)
         context["breach_start"] = claim.scheme.breach_start
         context["breach_end"] = claim.scheme.breach_end
-        context["review_by"] = add_working_days(today, REVIEW_REQUEST_WORKING_DAYS)
+        rejected_on = timezone.localdate(event.created_at) if event is not None else today
+        context["review_by"] = add_working_days(rejected_on, REVIEW_REQUEST_WORKING_DAYS)
         context["review_working_days"] = REVIEW_REQUEST_WORKING_DAYS
     elif kind == LetterKind.PAYMENT_CONFIRMATION:
         from claims.partial import accepted_amount, accepted_offer
@@ -314,7 +320,8 @@ def letter_context(
     return context, offer
 
 
-PART_REVIEW = frozenset({"part_review_revise", "part_review_uphold"})
+PART_REVIEW_REVISED = frozenset({"part_review_revise", "part_review_approve"})
+PART_REVIEW = frozenset({*PART_REVIEW_REVISED, "part_review_uphold"})
 ACCEPTING_ACTIONS = ("offer_accept", "offer_accept_part", "revised_offer_accept")
 
 
@@ -349,8 +356,16 @@ def _part_review_context(claim: Claim, event: AuditEvent, context: dict[str, Any
 def letter_title_for(event: AuditEvent | None) -> str:
     """The title of the letter a change sends, for its status update email to mention;
     "" if it sends none."""
-    kind = AUTOMATIC_LETTERS.get(event.action) if event is not None else None
+    kind = letter_kind_for(event) if event is not None else None
     return TITLES[kind] if kind is not None else ""
+
+
+def letter_kind_for(event: AuditEvent) -> LetterKind | None:
+    """The letter a change sends (`AUTOMATIC_LETTERS`), if any. A revised offer approved
+    after a review is the review's outcome, not a first offer."""
+    if event.action == "offer_approve" and (event.data or {}).get("revision"):
+        return LetterKind.REVIEW_OUTCOME
+    return AUTOMATIC_LETTERS.get(event.action)
 
 
 def letter_html(kind: str, context: dict[str, Any]) -> str:
@@ -423,7 +438,7 @@ def letter_request_add(
 def letters_for_transition(*, claim: Claim, event: AuditEvent) -> LetterRequest | None:
     """The letter a stage change sends, if it sends one (`AUTOMATIC_LETTERS`). Called by
     the services inside the change's own transaction."""
-    kind = AUTOMATIC_LETTERS.get(event.action)
+    kind = letter_kind_for(event)
     if kind is None:
         return None
     return letter_request_add(claim=claim, kind=kind, event=event)

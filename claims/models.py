@@ -108,6 +108,8 @@ class Stage(models.TextChoices):
     CLOSED = "closed", "Closed"
     DECLINED = "declined", "Declined"
     REVIEW = "review", "Review"
+    # The claimant asked us to look again at a rejection (see rejection_review_request).
+    REJECTION_REVIEW = "rejection_review", "Rejection under review"
     OFFER_EXPIRED = "offer_expired", "Offer expired"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
@@ -177,6 +179,7 @@ WITHDRAWABLE = frozenset(
         S.OFFER_MADE,
         S.DECLINED,
         S.REVIEW,
+        S.REJECTION_REVIEW,
         S.ACCEPTED,
     }
 )
@@ -312,6 +315,28 @@ TRANSITIONS: dict[str, Transition] = {
             reason_required=True,
             update="review_outcome",
         ),
+        # A revised offer above the scheme's threshold waits for a senior caseworker who
+        # neither assessed nor proposed it (offer_approve), as a first offer does.
+        _t(
+            "review_propose",
+            [S.REVIEW],
+            S.OFFER_PENDING_APPROVAL,
+            A.STAFF,
+            permission="claims.decide_review",
+            reason_required=True,
+            update="offer_being_checked",
+        ),
+        # A revised offer sent back by its approver goes back to the review, not to
+        # a fresh assessment.
+        _t(
+            "review_return",
+            [S.OFFER_PENDING_APPROVAL],
+            S.REVIEW,
+            A.STAFF,
+            permission="claims.approve_offer",
+            reason_required=True,
+            update="in_review",
+        ),
         _t(
             "review_uphold",
             [S.REVIEW],
@@ -320,6 +345,35 @@ TRANSITIONS: dict[str, Transition] = {
             permission="claims.decide_review",
             reason_required=True,
             update="review_outcome",
+        ),
+        # A rejected claimant may ask us to look again within REJECTION_REVIEW_WORKING_DAYS
+        # of the rejection (the decision letter says so); a senior caseworker who did
+        # not reject the claim decides.
+        _t(
+            "rejection_review_request",
+            [S.REJECTED],
+            S.REJECTION_REVIEW,
+            A.CLAIMANT,
+            reason_required=True,
+            update="rejection_review_requested",
+        ),
+        _t(
+            "rejection_review_uphold",
+            [S.REJECTION_REVIEW],
+            S.CLOSED,
+            A.STAFF,
+            permission="claims.decide_review",
+            reason_required=True,
+            update="review_outcome",
+        ),
+        _t(
+            "rejection_review_reopen",
+            [S.REJECTION_REVIEW],
+            S.TRIAGE,
+            A.STAFF,
+            permission="claims.decide_review",
+            reason_required=True,
+            update="rejection_reopened",
         ),
         _t(
             "payment_queue",
@@ -366,6 +420,11 @@ TRANSITIONS: dict[str, Transition] = {
     ]
 }
 del S, A
+
+
+# How long a rejected claimant has to ask us to look again, in working days from the
+# rejection: the decision letter prints the date, rejection_review_request keeps it.
+REJECTION_REVIEW_WORKING_DAYS = 20
 
 
 def transitions_from(stage: str) -> list[Transition]:
@@ -818,8 +877,12 @@ class OfferItem(models.Model):
 class ReviewState(models.TextChoices):
     OPEN = "open", "Waiting for a senior caseworker"
     UPHELD = "upheld", "Decision upheld"
+    # Above the scheme's threshold, a revised offer waits for a second senior caseworker.
+    PENDING_APPROVAL = "pending_approval", "Revised offer waiting for approval"
     REVISED = "revised", "Revised offer made"
     ACCEPTED = "accepted", "Revised offer accepted"
+    # The claimant declined the revised offer: a new review of it is opened.
+    DECLINED = "declined", "Revised offer declined"
 
 
 @dataclass(frozen=True)
@@ -856,6 +919,44 @@ REVIEW_MOVES: dict[str, ReviewMove] = {
             True,
             "review_outcome",
         ),
+        # Above the threshold the reviewer proposes, and another senior approves.
+        ReviewMove(
+            "part_review_propose",
+            frozenset({ReviewState.OPEN}),
+            ReviewState.PENDING_APPROVAL,
+            ActorKind.STAFF,
+            "claims.decide_review",
+            True,
+            "offer_being_checked",
+        ),
+        ReviewMove(
+            "part_review_approve",
+            frozenset({ReviewState.PENDING_APPROVAL}),
+            ReviewState.REVISED,
+            ActorKind.STAFF,
+            "claims.approve_offer",
+            False,
+            "review_outcome",
+        ),
+        # Sent back to the review; the claimant has not been told of it, so is not now.
+        ReviewMove(
+            "part_review_return",
+            frozenset({ReviewState.PENDING_APPROVAL}),
+            ReviewState.OPEN,
+            ActorKind.STAFF,
+            "claims.approve_offer",
+            True,
+            "",
+        ),
+        ReviewMove(
+            "revised_offer_decline",
+            frozenset({ReviewState.REVISED}),
+            ReviewState.DECLINED,
+            ActorKind.CLAIMANT,
+            None,
+            True,
+            "declined",
+        ),
         ReviewMove(
             "revised_offer_accept",
             frozenset({ReviewState.REVISED}),
@@ -874,7 +975,7 @@ class Review(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="part_reviews")
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="part_reviews")
-    state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.OPEN)
+    state = models.CharField(max_length=20, choices=ReviewState.choices, default=ReviewState.OPEN)
     opened_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

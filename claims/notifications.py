@@ -236,12 +236,14 @@ def status_update_context(update: StatusUpdate) -> dict[str, Any]:
     if kind in {"offer_made", "offer_expiring", "review_outcome", "accepted", "payment_pending",
                 "paid"}:  # fmt: skip
         context.update(_offer_context(_offer_for(claim, event)))
+    if kind == "paid":
+        context.update(_revised_offer_now_open(claim))
     if kind in {"payment_pending", "paid"}:
         # The amount sent (claims.payments.payable_amount, kept on the payment row).
         payment = claim.payments.exclude(state="failed").order_by("-created_at", "-id").first()
         if payment is not None:
             context["offer_total"] = format_money(payment.amount)
-    if kind in {"rejected", "review_outcome"} and event is not None:
+    if kind in {"rejected", "review_outcome", "rejection_reopened"} and event is not None:
         # Staff write these reasons for the claimant; payment failure reasons are not
         # shown, as they may quote bank details.
         context["reason"] = event.reason
@@ -250,10 +252,35 @@ def status_update_context(update: StatusUpdate) -> dict[str, Any]:
         context["account"] = str((event.data or {}).get("last4", ""))
     if kind == "review_outcome":
         action = event.action if event is not None else ""
-        context["upheld"] = action in {"review_uphold", "part_review_uphold"}
+        context["upheld"] = action in {
+            "review_uphold",
+            "part_review_uphold",
+            "rejection_review_uphold",
+        }
         context["part"] = action.startswith("part_review_")
     context.update(_part_context(claim, event, kind))
     return context
+
+
+def _revised_offer_now_open(claim: Claim) -> dict[str, Any]:
+    """A revised offer for a disputed part that the claimant can accept now the first
+    part is paid, and until when (claims.core.revised_offers_open)."""
+    from claims.models import Review, ReviewState
+
+    review = (
+        Review.objects.filter(
+            claim=claim, state=ReviewState.REVISED, revised_offer__accept_by__isnull=False
+        )
+        .select_related("revised_offer")
+        .order_by("-id")
+        .first()
+    )
+    if review is None or review.revised_offer is None:
+        return {}
+    return {
+        "revised_total": format_money(review.revised_offer.total),
+        "revised_accept_by": review.revised_offer.accept_by,
+    }
 
 
 def _part_context(claim: Claim, event: AuditEvent | None, kind: str) -> dict[str, Any]:

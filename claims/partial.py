@@ -70,7 +70,9 @@ def accepted_total(claim: Claim) -> Decimal:
 def open_review(claim: Claim) -> Review | None:
     """The review of a disputed part still waiting for a decision or for the claimant."""
     return (
-        claim.part_reviews.filter(state__in=[ReviewState.OPEN, ReviewState.REVISED])
+        claim.part_reviews.filter(
+            state__in=[ReviewState.OPEN, ReviewState.PENDING_APPROVAL, ReviewState.REVISED]
+        )
         .select_related("offer", "revised_offer")
         .first()
     )
@@ -112,7 +114,10 @@ def part_fund_figures(scheme: Scheme, *, exclude_claim_id: int | None = None) ->
         for review in claim.part_reviews.all():
             if review.state == ReviewState.OPEN:
                 offered += disputed_amount(review.offer)
-            elif review.state == ReviewState.REVISED and review.revised_offer is not None:
+            elif (
+                review.state in (ReviewState.PENDING_APPROVAL, ReviewState.REVISED)
+                and review.revised_offer is not None
+            ):
                 offered += review.revised_offer.total
     return PartFigures(offered=offered, accepted=accepted)
 

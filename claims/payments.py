@@ -32,17 +32,8 @@ from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from claims import crypto, partial
-from claims.core import (
-    Actor,
-    ClaimError,
-    check_can,
-    check_staff,
-    lock_claim,
-    move,
-    record,
-    touch,
-)
+from claims import core, crypto, partial
+from claims.core import Actor, ClaimError
 from claims.csv_export import safe_cell
 from claims.models import (
     ActorKind,
@@ -139,13 +130,13 @@ def _decrypt(details: BankDetails) -> FullBankDetails:
 def bank_details_reveal(*, claim_id: int, actor: Actor) -> FullBankDetails:
     """A claim's full bank details for a finance officer. Each look is recorded in the
     audit trail (who and when), as the issue's data-protection duty asks."""
-    check_staff(actor, "claims.view_payment_details")
-    claim = lock_claim(claim_id)
+    core.check_staff(actor, "claims.view_payment_details")
+    claim = core.lock_claim(claim_id)
     details = BankDetails.objects.filter(claim=claim).first()
     if details is None:
         raise ClaimError("The claimant has not given bank details.", code="no_bank_details")
     full = _decrypt(details)
-    record(
+    core.record(
         claim,
         action="bank_details_viewed",
         actor=actor,
@@ -160,8 +151,8 @@ def bank_details_confirm(
 ) -> BankDetails:
     """A caseworker confirms changed bank details with the claimant (by a call to the
     number on file, not one given with the change), which lets payment go ahead."""
-    check_staff(actor, "claims.assess_claim")
-    claim = lock_claim(claim_id)
+    core.check_staff(actor, "claims.assess_claim")
+    claim = core.lock_claim(claim_id)
     if expected_version is not None and claim.version != expected_version:
         raise ClaimError(
             "Someone else changed this claim since you opened it. "
@@ -180,8 +171,8 @@ def bank_details_confirm(
     details.confirmed_by = actor.user
     details.confirmed_at = timezone.now()
     details.save(update_fields=["on_hold", "confirmed_by", "confirmed_at", "updated_at"])
-    touch(claim)
-    record(
+    core.touch(claim)
+    core.record(
         claim,
         action="bank_details_change_confirmed",
         actor=actor,
@@ -243,7 +234,7 @@ def payment_batch_build(
 ) -> PaymentBatch:
     """A batch of every payable claim of the scheme (or of `claim_ids`, each of which
     must be payable), up to `limit`; each claim moves to payment pending."""
-    check_staff(actor, MANAGE)
+    core.check_staff(actor, MANAGE)
     scheme = Scheme.objects.filter(pk=scheme_id).first()
     if scheme is None:
         raise ClaimError("There is no such scheme.", code="not_found")
@@ -261,7 +252,7 @@ def payment_batch_build(
     payable = set(payable_claims(scheme).filter(pk__in=wanted).values_list("pk", flat=True))
     if claim_ids is not None:
         for claim in locked:
-            check_can(claim, "payment_queue", actor)
+            core.check_can(claim, "payment_queue", actor)
             if claim.pk not in payable:
                 raise ClaimError(
                     f"{claim.reference} cannot be paid yet: {_why_not_payable(claim)}.",
@@ -284,7 +275,7 @@ def payment_batch_build(
             account_last4=claim.bank_details.account_number_last4,
             created_by=actor.user,
         )
-        move(
+        core.move(
             claim,
             "payment_queue",
             actor,
@@ -331,8 +322,8 @@ def payment_file(*, batch_id: int, actor: Actor) -> tuple[str, str]:
     """The batch's pending payments as the CSV a bank's bulk-payment upload takes (see
     README: Payments), and its file name. The one export with full bank details: each
     claim in it gets a `payment_file_downloaded` audit event."""
-    check_staff(actor, MANAGE)
-    check_staff(actor, "claims.view_payment_details")
+    core.check_staff(actor, MANAGE)
+    core.check_staff(actor, "claims.view_payment_details")
     batch = (
         PaymentBatch.objects.select_for_update()
         .select_related("scheme")
@@ -387,7 +378,7 @@ def _lock_pending_payment(payment_id: int) -> tuple[Payment, Claim]:
     payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
     if payment is None:
         raise ClaimError("There is no such payment.", code="not_found")
-    claim = lock_claim(payment.claim_id)
+    claim = core.lock_claim(payment.claim_id)
     if payment.state == Payment.State.PAID:
         raise ClaimError(
             f"The payment to {claim.reference} is already marked paid.", code="already_paid"
@@ -411,13 +402,15 @@ def _close_batch_when_done(batch_id: int) -> None:
 def payment_mark_paid(*, payment_id: int, actor: Actor) -> Payment:
     """The bank paid it: the claim is paid, and its payment confirmation letter and
     status update are queued with the change."""
-    check_staff(actor, MANAGE)
+    core.check_staff(actor, MANAGE)
     payment, claim = _lock_pending_payment(payment_id)
     payment.state = Payment.State.PAID
     payment.decided_by = actor.user
     payment.decided_at = timezone.now()
     payment.save(update_fields=["state", "decided_by", "decided_at"])
-    move(
+    # A revised offer for a disputed part can be accepted from now: its date starts.
+    core.revised_offers_open(claim, core.today())
+    core.move(
         claim,
         "payment_confirm",
         actor,
@@ -431,15 +424,15 @@ def payment_mark_paid(*, payment_id: int, actor: Actor) -> Payment:
 def payment_mark_failed(*, payment_id: int, actor: Actor, reason: str) -> Payment:
     """The bank returned it: the claim goes back to accepted and the claimant is asked
     for new bank details; no batch takes it again until they give them."""
-    check_staff(actor, MANAGE)
+    core.check_staff(actor, MANAGE)
     payment, claim = _lock_pending_payment(payment_id)
-    check_can(claim, "payment_fail", actor, reason)
+    core.check_can(claim, "payment_fail", actor, reason)
     payment.state = Payment.State.FAILED
     payment.failure_reason = reason.strip()
     payment.decided_by = actor.user
     payment.decided_at = timezone.now()
     payment.save(update_fields=["state", "failure_reason", "decided_by", "decided_at"])
-    move(
+    core.move(
         claim,
         "payment_fail",
         actor,

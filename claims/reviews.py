@@ -24,8 +24,10 @@ from claims.letters import letters_for_transition
 from claims.models import (
     REVIEW_MOVES,
     TRANSITIONS,
+    ActorKind,
     AuditEvent,
     Claim,
+    DistressBand,
     HeadOfLoss,
     ItemResponse,
     Offer,
@@ -159,6 +161,8 @@ def _lock_review(review_id: int) -> tuple[Claim, Review]:
 def _check_move(review: Review, name: str, actor: Actor, reason: str = "") -> ReviewMove:
     move = REVIEW_MOVES[name]
     if actor.kind != move.actor:
+        if move.actor == ActorKind.CLAIMANT:
+            raise ClaimError("Only the claimant can answer this offer.", code="forbidden")
         raise ClaimError("Only a senior caseworker can decide a review.", code="forbidden")
     if move.permission is not None:
         core.check_staff(actor, move.permission)
@@ -172,16 +176,7 @@ def _check_move(review: Review, name: str, actor: Actor, reason: str = "") -> Re
     return move
 
 
-def _check_independent(claim: Claim, review: Review, actor: Actor) -> None:
-    """Who assessed, proposed or approved the offer cannot review it: four eyes."""
-    offer = review.offer
-    shaped_it = core.offer_shapers(offer) | ({offer.approved_by_id} - {None})
-    if actor.user.pk in shaped_it:
-        raise ClaimError(
-            "You assessed or approved the offer under review, so another senior caseworker "
-            "must decide it.",
-            code="four_eyes",
-        )
+def _check_not_terminal(claim: Claim) -> None:
     if claim.is_terminal:
         raise ClaimError(
             f"This claim is {claim.get_stage_display().lower()}: there is nothing to review.",
@@ -193,12 +188,32 @@ def _tell(
     claim: Claim, move: ReviewMove, actor: Actor, *, reason: str = "", data: dict[str, Any]
 ) -> AuditEvent:
     """A review's decision does not move the claim's stage, but is recorded and told to
-    the claimant the same way a move is: audit event, status update and any letter."""
+    the claimant the same way a move is: audit event, status update and any letter. A
+    move with no update (a proposal sent back) is staff's own business."""
     core.touch(claim)
     event = core.record(claim, action=move.name, actor=actor, reason=reason, data=data)
-    status_update_add(claim=claim, event=event, kind=move.update, stage=claim.stage)
+    if move.update:
+        status_update_add(claim=claim, event=event, kind=move.update, stage=claim.stage)
     letters_for_transition(claim=claim, event=event)
     return event
+
+
+def _decide(review: Review, move: ReviewMove, actor: Actor, reason: str) -> None:
+    review.state = move.target
+    review.decided_by = actor.user
+    review.decided_at = timezone.now()
+    review.reason = reason.strip()
+
+
+def _put_before_claimant(claim: Claim, offer: Offer, today: dt.date) -> None:
+    """Make a revised offer. Its accept-by date runs only once the claimant can accept it:
+    while the part they accepted first is still to be paid it has none, and
+    core.revised_offers_open gives it one when that payment is made."""
+    if claim.stage in (Stage.ACCEPTED, Stage.PAYMENT_PENDING):
+        offer.made_at = timezone.now()
+        offer.accept_by = None
+    else:
+        core.make_offer(offer, today)
 
 
 @transaction.atomic
@@ -209,11 +224,9 @@ def part_review_uphold(
     claim, review = _lock_review(review_id)
     core.check_version(claim, expected_version)
     move = _check_move(review, "part_review_uphold", actor, reason)
-    _check_independent(claim, review, actor)
-    review.state = move.target
-    review.decided_by = actor.user
-    review.decided_at = timezone.now()
-    review.reason = reason.strip()
+    core.check_may_review(review.offer, actor)
+    _check_not_terminal(claim)
+    _decide(review, move, actor, reason)
     review.save(update_fields=["state", "decided_by", "decided_at", "reason"])
     _tell(
         claim,
@@ -232,23 +245,33 @@ def part_review_revise(
     actor: Actor,
     reason: str,
     amounts: Mapping[int, object],
+    bands: Mapping[int, int] | None = None,
     expected_version: int | None = None,
     today: dt.date | None = None,
 ) -> Offer:
     """A revised offer for the disputed items only (`amounts` by OfferItem id), as a new
     offer version the claimant can accept. A review raises an award or leaves it; to
-    keep every amount as it was, uphold instead."""
+    keep every amount as it was, uphold instead. Each amount keeps its head's rules: a
+    distress award stays inside its band (the head's own, or one named in `bands` by
+    OfferItem id), time spent under the scheme's cap. At or below the scheme's threshold
+    the offer is made at once; above it, it waits for a senior caseworker who neither
+    assessed nor proposed it (`part_review_approve`)."""
     today = today or core.today()
     claim, review = _lock_review(review_id)
     core.check_version(claim, expected_version)
     move = _check_move(review, "part_review_revise", actor, reason)
-    _check_independent(claim, review, actor)
-    disputed = list(review.disputed_items().select_related("head_of_loss").order_by("id"))
+    core.check_may_review(review.offer, actor)
+    _check_not_terminal(claim)
+    disputed = list(
+        review.disputed_items().select_related("head_of_loss__distress_band").order_by("id")
+    )
     if set(amounts) != {item.pk for item in disputed}:
         raise ClaimError("Give a revised amount for each disputed item.", code="incomplete")
     revised: dict[int, Decimal] = {}
+    chosen_bands: dict[int, DistressBand] = {}
     for item in disputed:
         label = item.get_category_display()
+        head = item.head_of_loss
         amount = core.parse_amount(amounts[item.pk], label)
         if amount < item.amount_offered:
             raise ClaimError(
@@ -256,12 +279,26 @@ def part_review_revise(
                 "offered. Uphold the decision to keep it.",
                 code="below_offered",
             )
-        if item.category != HeadOfLoss.Category.DISTRESS and amount > item.amount_claimed:
-            raise ClaimError(
-                f"{label}: the amount cannot be more than the "
-                f"{format_money(item.amount_claimed)} claimed.",
-                code="above_claimed",
+        band = head.distress_band
+        band_id = (bands or {}).get(item.pk)
+        if item.category == HeadOfLoss.Category.DISTRESS and band_id:
+            band = claim.scheme.distress_bands.filter(pk=band_id).first()
+            if band is None:
+                raise ClaimError("That distress band is not one of this scheme's.", code="invalid")
+        try:
+            core.check_award(
+                scheme=claim.scheme,
+                category=item.category,
+                amount=amount,
+                amount_claimed=item.amount_claimed,
+                hours=head.hours,
+                with_evidence=head.hours is not None and head.evidence.exists(),
+                band=band,
             )
+        except ClaimError as refused:
+            raise ClaimError(f"{label}: {refused.message}", code=refused.code) from None
+        if band is not None and item.category == HeadOfLoss.Category.DISTRESS:
+            chosen_bands[head.pk] = band
         revised[item.pk] = amount
     if all(revised[item.pk] == item.amount_offered for item in disputed):
         raise ClaimError(
@@ -271,13 +308,15 @@ def part_review_revise(
     fund_check_offer(claim=claim, total=accepted_so_far(claim) + sum(revised.values(), Decimal(0)))
     last = claim.offers.aggregate(v=Max("version"))["v"] or 0
     reason = reason.strip()
+    total = sum(revised.values(), Decimal("0.00"))
+    pending = core.needs_approval(claim.scheme, total)
     offer = Offer.objects.create(
         claim=claim,
         version=last + 1,
-        total=sum(revised.values(), Decimal("0.00")),
+        total=total,
         proposed_by=actor.user,
-        approved_by=actor.user,
-        approved_at=timezone.now(),
+        approved_by=None if pending else actor.user,
+        approved_at=None if pending else timezone.now(),
     )
     OfferItem.objects.bulk_create(
         OfferItem(
@@ -291,12 +330,14 @@ def part_review_revise(
         )
         for item in disputed
     )
-    core.make_offer(offer, today)
-    offer.save(update_fields=["accept_by", "made_at"])
-    review.state = move.target
-    review.decided_by = actor.user
-    review.decided_at = timezone.now()
-    review.reason = reason
+    for head_id, band in chosen_bands.items():
+        HeadOfLoss.objects.filter(pk=head_id).update(distress_band=band)
+    if pending:
+        move = REVIEW_MOVES["part_review_propose"]
+    else:
+        _put_before_claimant(claim, offer, today)
+        offer.save(update_fields=["accept_by", "made_at"])
+    _decide(review, move, actor, reason)
     review.revised_offer = offer
     review.save(update_fields=["state", "decided_by", "decided_at", "reason", "revised_offer"])
     _tell(
@@ -312,6 +353,119 @@ def part_review_revise(
         },
     )
     return offer
+
+
+@transaction.atomic
+def part_review_approve(
+    *,
+    review_id: int,
+    actor: Actor,
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> Offer:
+    """A senior caseworker who neither assessed nor proposed a revised offer above the
+    threshold, nor shaped the offer under review, puts it before the claimant."""
+    today = today or core.today()
+    claim, review = _lock_review(review_id)
+    core.check_version(claim, expected_version)
+    move = _check_move(review, "part_review_approve", actor)
+    offer = review.revised_offer
+    assert offer is not None  # a review waiting for approval has its proposal
+    core.check_may_approve(offer, actor, under_review=review.offer)
+    _check_not_terminal(claim)
+    fund_check_offer(claim=claim, total=accepted_so_far(claim) + offer.total)
+    _put_before_claimant(claim, offer, today)
+    offer.approved_by = actor.user
+    offer.approved_at = timezone.now()
+    offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
+    review.state = move.target
+    review.save(update_fields=["state"])
+    _tell(
+        claim,
+        move,
+        actor,
+        # The letter gives the reviewer's reasons: the approver agreed with them.
+        reason=review.reason,
+        data={
+            "review": review.pk,
+            "offer_version": offer.version,
+            "total": str(offer.total),
+            "accept_by": offer.accept_by.isoformat() if offer.accept_by else "",
+        },
+    )
+    return offer
+
+
+@transaction.atomic
+def part_review_return(
+    *, review_id: int, actor: Actor, reason: str, expected_version: int | None = None
+) -> Review:
+    """The approver sends a revised offer back: the review is open again, to be upheld
+    or revised afresh. The proposal is kept, never made."""
+    claim, review = _lock_review(review_id)
+    core.check_version(claim, expected_version)
+    move = _check_move(review, "part_review_return", actor, reason)
+    returned = review.revised_offer
+    review.state = move.target
+    review.revised_offer = None
+    review.decided_by = None
+    review.decided_at = None
+    review.reason = ""
+    review.save(update_fields=["state", "decided_by", "decided_at", "reason", "revised_offer"])
+    _tell(
+        claim,
+        move,
+        actor,
+        reason=reason.strip(),
+        data={"review": review.pk, "offer_version": returned.version if returned else None},
+    )
+    return review
+
+
+@transaction.atomic
+def revised_offer_decline(
+    *,
+    claim_id: int,
+    actor: Actor,
+    offer_id: int,
+    reason: str,
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> Review:
+    """The claimant declines a revised offer for their disputed items. As for a whole
+    offer, a senior caseworker who had no hand in it reviews it: a new review of the
+    revised offer, every item disputed with the claimant's reason. The part they
+    accepted first is paid as before. Returns the new review."""
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_actor(claim, actor, TRANSITIONS["revised_offer_accept"])
+    offer = _offer_made(claim, offer_id)
+    review = Review.objects.select_for_update().filter(claim=claim, revised_offer=offer).first()
+    if review is None:
+        raise ClaimError("There is no such offer on your claim.", code="not_found")
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise ClaimError(
+            f"Your reason must be {REASON_MAX:,} characters or fewer.", code="too_long"
+        )
+    if review.state == ReviewState.DECLINED:
+        return Review.objects.get(offer=offer)  # a double click finds it declined already
+    core.check_version(claim, expected_version)
+    move = _check_move(review, "revised_offer_decline", actor, reason)
+    _check_not_terminal(claim)
+    _check_not_expired(offer, today)
+    offer.items.update(response=ItemResponse.DISPUTED, dispute_reason=reason)
+    review.state = move.target
+    review.save(update_fields=["state"])
+    again = Review.objects.create(claim=claim, offer=offer)
+    _tell(
+        claim,
+        move,
+        actor,
+        reason=reason,
+        data={"review": again.pk, "declined_review": review.pk, "offer_version": offer.version},
+    )
+    return again
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ decision or makes a revised offer. The page only offers; the services decide who
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +14,9 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from claims import reviews
-from claims.core import Actor, ClaimError, offer_shapers
-from claims.models import ItemResponse, OfferItem, Review, ReviewState
+from claims import core, reviews
+from claims.core import Actor, ClaimError
+from claims.models import DistressBand, ItemResponse, OfferItem, Review, ReviewState
 from claims.money import format_money
 from claims.partial import accepted_amount
 
@@ -30,6 +30,9 @@ class ReviewSection:
     can_decide: bool
     # Why a senior caseworker who may decide reviews cannot decide this one.
     held_back: str
+    # A revised offer above the threshold, waiting: may this user approve or return it?
+    can_approve: bool = False
+    bands: list[DistressBand] = field(default_factory=list)
 
 
 def review_sections(
@@ -45,22 +48,40 @@ def review_sections(
     ):
         return []
     sections = []
+    bands: list[DistressBand] | None = None
     for review in (
         Review.objects.filter(claim_id=claim_id)
-        .select_related("offer__approved_by", "decided_by", "revised_offer")
-        .prefetch_related("offer__items")
+        .select_related("offer__approved_by", "decided_by", "revised_offer", "claim__scheme")
+        .prefetch_related("offer__items", "revised_offer__items")
         .order_by("-opened_at", "-id")
     ):
         disputed = [i for i in review.offer.items.all() if i.response == ItemResponse.DISPUTED]
         may_decide = user.has_perm("claims.decide_review") and review.state == ReviewState.OPEN
-        shaped_it = offer_shapers(review.offer) | ({review.offer.approved_by_id} - {None})
         held_back = ""
-        if may_decide and user.pk in shaped_it:
-            may_decide = False
-            held_back = (
-                "You assessed or approved this offer, so another senior caseworker must "
-                "decide the review."
-            )
+        if may_decide:
+            try:
+                core.check_may_review(review.offer, Actor.staff(user))
+            except ClaimError:
+                may_decide = False
+                held_back = (
+                    "You assessed, proposed or approved this offer, so another senior "
+                    "caseworker must decide the review."
+                )
+        may_approve = (
+            user.has_perm("claims.approve_offer")
+            and review.state == ReviewState.PENDING_APPROVAL
+            and review.revised_offer is not None
+        )
+        if may_approve:
+            assert review.revised_offer is not None
+            try:
+                core.check_may_approve(
+                    review.revised_offer, Actor.staff(user), under_review=review.offer
+                )
+            except ClaimError as refused:
+                may_approve, held_back = False, refused.message
+        if may_decide and bands is None:
+            bands = list(review.claim.scheme.distress_bands.order_by("lower"))
         sections.append(
             ReviewSection(
                 review=review,
@@ -71,6 +92,8 @@ def review_sections(
                 ),
                 can_decide=may_decide,
                 held_back=held_back,
+                can_approve=may_approve,
+                bands=(bands or []) if may_decide else [],
             )
         )
     return sections
@@ -99,21 +122,44 @@ def review_decide_view(
             )
             done = "The decision on the disputed items is upheld. The claimant is told by letter."
         elif decision == "revise":
-            amounts = {
-                item.pk: request.POST.get(f"amount-{item.pk}", "")
-                for item in review.disputed_items()
+            disputed = list(review.disputed_items())
+            amounts = {item.pk: request.POST.get(f"amount-{item.pk}", "") for item in disputed}
+            bands = {
+                item.pk: int(request.POST[f"band-{item.pk}"])
+                for item in disputed
+                if request.POST.get(f"band-{item.pk}", "").isdigit()
             }
             offer = reviews.part_review_revise(
                 review_id=review.pk,
                 actor=actor,
                 reason=reason,
                 amounts=amounts,
+                bands=bands,
                 expected_version=version,
             )
-            done = (
-                f"A revised offer of {format_money(offer.total)} for the disputed items is made. "
-                "The claimant is told by letter."
+            if offer.made_at is None:
+                done = (
+                    f"A revised offer of {format_money(offer.total)} is proposed. It is above "
+                    "the approval threshold, so another senior caseworker must approve it."
+                )
+            else:
+                done = (
+                    f"A revised offer of {format_money(offer.total)} for the disputed items is "
+                    "made. The claimant is told by letter."
+                )
+        elif decision == "approve":
+            offer = reviews.part_review_approve(
+                review_id=review.pk, actor=actor, expected_version=version
             )
+            done = (
+                f"The revised offer of {format_money(offer.total)} is approved. The claimant is "
+                "told by letter."
+            )
+        elif decision == "return":
+            reviews.part_review_return(
+                review_id=review.pk, actor=actor, reason=reason, expected_version=version
+            )
+            done = "The revised offer is returned: the review is open again."
         else:
             raise ClaimError("Choose to uphold the decision or to make a revised offer.")
     except ClaimError as error:

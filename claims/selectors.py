@@ -384,6 +384,8 @@ TRANSITION_LABELS: dict[str, str] = {
     "review_start": "Start review",
     "review_revise": "Revise offer",
     "review_uphold": "Uphold the offer and close",
+    "rejection_review_uphold": "Uphold the rejection and close",
+    "rejection_review_reopen": "Reopen the claim for triage",
     "payment_queue": "Queue for payment",
     "payment_fail": "Payment failed",
     "payment_confirm": "Mark paid",
@@ -404,6 +406,15 @@ EVENT_LABELS: dict[str, str] = {
     "part_review_revise": "Review of the disputed part: revised offer made",
     "revised_offer_accept": "Revised offer accepted",
     "offer_expire": "Offer expired",
+    "review_propose": "Review: revised offer proposed, waiting for approval",
+    "review_return": "Revised offer returned to the review",
+    "rejection_review_request": "Claimant asked for the rejection to be reviewed",
+    "rejection_review_uphold": "Rejection review: rejection upheld",
+    "rejection_review_reopen": "Rejection review: claim reopened",
+    "part_review_propose": "Review of the disputed part: revised offer proposed",
+    "part_review_approve": "Review of the disputed part: revised offer approved",
+    "part_review_return": "Review of the disputed part: revised offer returned",
+    "revised_offer_decline": "Revised offer declined: a new review is open",
     "information_provide": "Claimant answered",
     "close_incomplete": "Closed incomplete",
     "withdraw": "Withdrawn by the claimant",
@@ -420,10 +431,17 @@ REASON_LABELS: dict[str, str] = {
 }
 # offer_make is the same button as offer_propose: the service decides whether the
 # offer needs approval (above the scheme's threshold) or is made at once.
-_SAME_BUTTON = {"offer_make": "offer_propose"}
+_SAME_BUTTON = {
+    "offer_make": "offer_propose",
+    # Likewise a review's revision (above the threshold it waits for approval) and the
+    # return of a proposed offer (a revised one goes back to its review).
+    "review_propose": "review_revise",
+    "review_return": "offer_return",
+}
 # Made from a payment batch (claims.payments), never by a button on one claim.
 PAYMENT_TRANSITIONS = frozenset({"payment_queue", "payment_confirm", "payment_fail"})
-_FOUR_EYES = {"offer_approve", "review_revise", "review_uphold"}
+_REVIEW_DECISIONS = {"review_revise", "review_uphold"}
+_REJECTION_DECISIONS = {"rejection_review_uphold", "rejection_review_reopen"}
 
 
 @dataclass(frozen=True)
@@ -434,20 +452,60 @@ class Action:
     reason_label: str
 
 
-def _assessor_ids(offers: list[Offer], items: dict[int, list[OfferItem]]) -> set[int]:
-    if not offers:
-        return set()
-    latest = offers[0]
-    ids = {latest.proposed_by_id}
-    ids.update(item.assessed_by_id for item in items.get(latest.pk, []) if item.assessed_by_id)
-    return ids
+def _four_eyes_refusal(
+    name: str,
+    user: Any,
+    offers: list[Offer],
+    items: dict[int, list[OfferItem]],
+    events: list[AuditEvent],
+) -> str:
+    """Why the rulebook (claims.core) would refuse `user` the move `name`, worked out from
+    what the claim page already read; "" if it would not. The service checks again."""
+
+    def shapers(offer: Offer) -> set[int]:
+        ids = {offer.proposed_by_id}
+        ids.update(item.assessed_by_id for item in items.get(offer.pk, []) if item.assessed_by_id)
+        return ids
+
+    def deciders(offer: Offer) -> set[int]:
+        approver = {offer.approved_by_id} if offer.approved_by_id is not None else set()
+        return shapers(offer) | approver
+
+    made = [offer for offer in offers if offer.made_at is not None]
+    if name == "offer_approve" and offers:
+        if user.pk in shapers(offers[0]):
+            return (
+                "You assessed or proposed this offer, so another senior caseworker must approve it."
+            )
+        if made and made[0].version < offers[0].version and user.pk in deciders(made[0]):
+            return (
+                "You assessed, proposed or approved the offer under review, so another senior "
+                "caseworker must approve its revision."
+            )
+    if name in _REVIEW_DECISIONS and made and user.pk in deciders(made[0]):
+        return (
+            "You assessed, proposed or approved the offer under review, so another senior "
+            "caseworker must decide it."
+        )
+    if name in _REJECTION_DECISIONS:
+        rejections = [event for event in events if event.action == "triage_reject"]
+        if rejections and rejections[-1].actor_id == user.pk:
+            return (
+                "You rejected this claim, so another senior caseworker must review the rejection."
+            )
+    return ""
 
 
 def available_actions(
-    claim: Claim, user: Any, offers: list[Offer], items: dict[int, list[OfferItem]]
+    claim: Claim,
+    user: Any,
+    offers: list[Offer],
+    items: dict[int, list[OfferItem]],
+    events: list[AuditEvent] | None = None,
 ) -> tuple[list[Action], str]:
     """The moves this user may make on this claim now, and why a four-eyes move is
-    missing if it is. `offers` newest first; `items` each offer's items by its id."""
+    missing if it is. `offers` newest first; `items` each offer's items by its id;
+    `events` the claim's history, oldest first."""
     actions: list[Action] = []
     seen: set[str] = set()
     held_back = ""
@@ -461,10 +519,9 @@ def available_actions(
         if name in seen:
             continue
         seen.add(name)
-        if name in _FOUR_EYES and user.pk in _assessor_ids(offers, items):
-            held_back = (
-                "You proposed or assessed this offer, so another senior caseworker must decide it."
-            )
+        refusal = _four_eyes_refusal(name, user, offers, items, events or [])
+        if refusal:
+            held_back = refusal
             continue
         actual: Transition = TRANSITIONS[name]
         actions.append(
@@ -706,7 +763,7 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         (claim.stage == Stage.ASSESSMENT and "claims.assess_claim" in perms)
         or (claim.stage == Stage.REVIEW and "claims.decide_review" in perms)
     )
-    actions, four_eyes_note = available_actions(claim, user, offers, offer_items)
+    actions, four_eyes_note = available_actions(claim, user, offers, offer_items, events)
     total_claimed = sum((row.head.amount_claimed for row in heads), Decimal("0.00"))
     allowed = [row.head.amount_allowed for row in heads if row.head.amount_allowed is not None]
     due = due_by(claim)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -44,7 +44,6 @@ from claims.models import (
     generate_verification_code,
     normalise_postcode,
 )
-from claims.money import format_money
 from claims.notifications import (
     STATUS_UPDATE_TASK,
     address_problem,
@@ -455,9 +454,13 @@ def claim_transition(
     claim = core.lock_claim(claim_id)
     core.check_version(claim, expected_version)
     if transition == "close" and (
-        claim.part_reviews.filter(state=ReviewState.OPEN).exists()
+        claim.part_reviews.filter(
+            state__in=[ReviewState.OPEN, ReviewState.PENDING_APPROVAL]
+        ).exists()
         or claim.part_reviews.filter(
-            state=ReviewState.REVISED, revised_offer__accept_by__gte=core.today()
+            Q(revised_offer__accept_by__isnull=True)
+            | Q(revised_offer__accept_by__gte=core.today()),
+            state=ReviewState.REVISED,
         ).exists()
     ):
         # A disputed part is still under review, or its revised offer can still be accepted.
@@ -613,43 +616,21 @@ def head_of_loss_assess(
     amount = core.parse_amount(amount_allowed, "Amount allowed")
     reason = (reason or "").strip()
     band = None
-    if head.category == HeadOfLoss.Category.DISTRESS:
-        if distress_band_id is None:
-            raise ClaimError("Choose the distress band.", code="band_required")
+    if head.category == HeadOfLoss.Category.DISTRESS and distress_band_id is not None:
         band = claim.scheme.distress_bands.filter(pk=distress_band_id).first()
         if band is None:
             raise ClaimError("That distress band is not one of this scheme's.", code="invalid")
-        if amount < band.lower or (band.upper is not None and amount > band.upper):
-            raise ClaimError(
-                f"An award in the {band.name} band must be "
-                + (
-                    f"between {format_money(band.lower)} and {format_money(band.upper)}."
-                    if band.upper is not None
-                    else f"{format_money(band.lower)} or more."
-                ),
-                code="outside_band",
-            )
-    elif head.category == HeadOfLoss.Category.TIME_SPENT and head.hours is not None:
-        with_evidence = head.evidence.exists()
-        ceiling = lost_time_amount(claim.scheme, head.hours, with_evidence=with_evidence)
-        if amount > ceiling:
-            cap = (
-                claim.scheme.lost_time_hours_cap_with_evidence
-                if with_evidence
-                else claim.scheme.lost_time_hours_cap
-            )
-            raise ClaimError(
-                f"Time spent is allowed up to {cap.normalize():f} hours "
-                f"{'with' if with_evidence else 'without'} evidence: at most "
-                f"{format_money(ceiling)} here.",
-                code="above_cap",
-            )
-    elif amount > head.amount_claimed:
-        raise ClaimError(
-            f"The amount allowed cannot be more than the {format_money(head.amount_claimed)} "
-            "claimed.",
-            code="above_claimed",
-        )
+    core.check_award(
+        scheme=claim.scheme,
+        category=head.category,
+        amount=amount,
+        amount_claimed=head.amount_claimed,
+        hours=head.hours,
+        with_evidence=head.category == HeadOfLoss.Category.TIME_SPENT
+        and head.hours is not None
+        and head.evidence.exists(),
+        band=band,
+    )
     if amount != head.amount_claimed and not reason:
         raise ClaimError(
             "Give a reason: the claimant is told why the amount differs from their claim.",
@@ -745,38 +726,55 @@ def offer_approve(
     today: dt.date | None = None,
     expected_version: int | None = None,
 ) -> Offer:
+    """A senior caseworker who neither assessed nor proposed the offer puts it before the
+    claimant. A revised offer from a review is told as the review's outcome, with the
+    reviewer's reasons, and its approver must not have shaped the offer under review."""
     today = today or core.today()
     claim = core.lock_claim(claim_id)
     core.check_version(claim, expected_version)
     core.check_can(claim, "offer_approve", actor)
     offer = core.current_offer(claim)
-    if actor.user.pk in core.offer_shapers(offer):
-        raise ClaimError(
-            "You assessed this claim, so another senior caseworker must approve its offer.",
-            code="four_eyes",
-        )
+    under_review = _revised_from(claim, offer)
+    core.check_may_approve(offer, actor, under_review=under_review)
     _fund_check(claim, offer)
     accept_by = core.make_offer(offer, today)
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()
     offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
-    core.move(
-        claim,
-        "offer_approve",
-        actor,
-        data={"offer_version": offer.version, "accept_by": accept_by.isoformat()},
-    )
+    data: dict[str, Any] = {"offer_version": offer.version, "accept_by": accept_by.isoformat()}
+    reason = ""
+    if under_review is not None:
+        data["revision"] = True
+        proposed = claim.events.filter(action="review_propose").order_by("-created_at", "-id")
+        reason = proposed.values_list("reason", flat=True).first() or ""
+    core.move(claim, "offer_approve", actor, reason=reason, data=data)
     return offer
+
+
+def _revised_from(claim: Claim, offer: Offer) -> Offer | None:
+    """The offer a review was about, if `offer` is its revision: the newest offer made
+    to the claimant before it. A first offer has none."""
+    return (
+        claim.offers.filter(made_at__isnull=False, version__lt=offer.version)
+        .order_by("-version")
+        .first()
+    )
 
 
 @transaction.atomic
 def offer_return(
     *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
 ) -> Claim:
-    """A senior caseworker sends a proposed offer back for re-assessment."""
+    """A senior caseworker sends a proposed offer back: a first offer to re-assessment,
+    a revised one to the review it came from."""
     claim = core.lock_claim(claim_id)
     core.check_version(claim, expected_version)
-    core.move(claim, "offer_return", actor, reason=reason)
+    name = "offer_return"
+    if claim.stage == Stage.OFFER_PENDING_APPROVAL:
+        offer = core.current_offer(claim)
+        if _revised_from(claim, offer) is not None:
+            name = "review_return"
+    core.move(claim, name, actor, reason=reason)
     return claim
 
 
@@ -792,15 +790,6 @@ def offer_expire(*, claim_id: int, actor: Actor, today: dt.date | None = None) -
     return claim
 
 
-def _check_independent_reviewer(claim: Claim, actor: Actor) -> None:
-    offer = core.current_offer(claim)
-    if actor.user is not None and actor.user.pk in core.offer_shapers(offer):
-        raise ClaimError(
-            "You assessed the offer under review, so another senior caseworker must decide it.",
-            code="four_eyes",
-        )
-
-
 @transaction.atomic
 def review_revise(
     *,
@@ -810,34 +799,25 @@ def review_revise(
     today: dt.date | None = None,
     expected_version: int | None = None,
 ) -> Offer:
-    """End a review with a revised offer built from the heads of loss as re-assessed."""
+    """End a review with a revised offer built from the heads of loss as re-assessed.
+    At or below the scheme's threshold it is made at once; above it, it waits for a
+    senior caseworker who neither assessed nor proposed it (offer_approve)."""
     today = today or core.today()
     claim = core.lock_claim(claim_id)
     core.check_version(claim, expected_version)
     core.check_can(claim, "review_revise", actor, reason)
-    _check_independent_reviewer(claim, actor)
+    core.check_may_review(core.offer_under_review(claim), actor)
     offer = _build_offer(claim, actor)
-    reassessed_by_reviewer = offer.items.filter(assessed_by=actor.user).exists()
-    if offer.total > claim.scheme.offer_approval_threshold and reassessed_by_reviewer:
-        # Four eyes holds for revised offers too: whoever re-assessed a head in the
-        # review cannot also make a revised offer above the threshold.
-        raise ClaimError(
-            "You re-assessed this claim in the review, so another senior caseworker must "
-            "make a revised offer above the approval threshold.",
-            code="four_eyes",
-        )
     _fund_check(claim, offer)
+    data = {"offer_version": offer.version, "total": str(offer.total)}
+    if core.needs_approval(claim.scheme, offer.total):
+        core.move(claim, "review_propose", actor, reason=reason, data=data)
+        return offer
     core.make_offer(offer, today)
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()
     offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
-    core.move(
-        claim,
-        "review_revise",
-        actor,
-        reason=reason,
-        data={"offer_version": offer.version, "total": str(offer.total)},
-    )
+    core.move(claim, "review_revise", actor, reason=reason, data=data)
     return offer
 
 
@@ -848,8 +828,53 @@ def review_uphold(
     claim = core.lock_claim(claim_id)
     core.check_version(claim, expected_version)
     core.check_can(claim, "review_uphold", actor, reason)
-    _check_independent_reviewer(claim, actor)
+    core.check_may_review(core.offer_under_review(claim), actor)
     core.move(claim, "review_uphold", actor, reason=reason)
+    return claim
+
+
+# --- A rejection looked at again ------------------------------------------------------
+
+
+@transaction.atomic
+def rejection_review_request(
+    *, claim_id: int, actor: Actor, reason: str, today: dt.date | None = None
+) -> Claim:
+    """The claimant asks us to look again at a rejection, within
+    REJECTION_REVIEW_WORKING_DAYS working days of it, as the decision letter says."""
+    today = today or core.today()
+    claim = core.lock_claim(claim_id)
+    core.check_can(claim, "rejection_review_request", actor, reason)
+    review_by = core.rejection_review_by(claim)
+    if review_by is not None and today > review_by:
+        raise ClaimError(
+            f"A review could be asked for until {review_by:%-d %B %Y}. Contact us if "
+            "something kept you from asking in time.",
+            code="review_window_closed",
+        )
+    core.move(claim, "rejection_review_request", actor, reason=reason)
+    return claim
+
+
+@transaction.atomic
+def rejection_review_decide(
+    *,
+    claim_id: int,
+    actor: Actor,
+    decision: str,
+    reason: str,
+    expected_version: int | None = None,
+) -> Claim:
+    """A senior caseworker who did not reject the claim upholds the rejection (the claim
+    closes, with a letter) or reopens it to triage."""
+    names = {"uphold": "rejection_review_uphold", "reopen": "rejection_review_reopen"}
+    if decision not in names:
+        raise ClaimError("Choose to uphold the rejection or to reopen the claim.")
+    claim = core.lock_claim(claim_id)
+    core.check_version(claim, expected_version)
+    core.check_can(claim, names[decision], actor, reason)
+    core.check_may_review_rejection(claim, actor)
+    core.move(claim, names[decision], actor, reason=reason)
     return claim
 
 

@@ -41,6 +41,12 @@ urlpatterns = [
     path("my-claim/offers/<int:pk>/revised/", offer_parts.revised_offer, name="revised_offer"),
     path("my-claim/bank-details/", account.bank_details, name="bank_details"),
     path("my-claim/withdraw/", account.withdraw, name="withdraw"),
+    path("my-claim/ask-for-review/", account.rejection_review, name="rejection_review"),
+    path(
+        "my-claim/offers/<int:pk>/revised/decline/",
+        offer_parts.revised_offer_decline,
+        name="revised_offer_decline",
+    ),
     path("my-claim/files/<int:pk>/", account.evidence_download, name="evidence"),
     path("my-claim/letters/<int:pk>/", account.letter_download, name="letter"),
 ]

@@ -352,6 +352,9 @@ def _run_transition(claim_id: int, name: str, actor: Actor, reason: str, version
         return services.review_revise(reason=reason, **common)
     if name == "review_uphold":
         return services.review_uphold(reason=reason, **common)
+    if name in {"rejection_review_uphold", "rejection_review_reopen"}:
+        decision = name.removeprefix("rejection_review_")
+        return services.rejection_review_decide(decision=decision, reason=reason, **common)
     # The rest have no rule beyond the table; anything else is refused there.
     return services.claim_transition(transition=name, reason=reason, **common)
 

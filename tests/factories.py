@@ -120,3 +120,33 @@ def pdf_evidence(claim: Claim) -> Evidence:
     )  # fmt: skip
     item.file.save("ignored.pdf", ContentFile(b"%PDF-1.4"), save=True)
     return item
+
+
+def large_offer_in_review(people: People) -> Claim:
+    """A claim in review whose offer is above the threshold: assessed and proposed by the
+    caseworker, approved by a senior of its own, declined and taken into review by
+    `people.senior`, who had no hand in it."""
+    claim = claim_in_stage(Stage.OFFER_PENDING_APPROVAL, people=people)
+    services.offer_approve(
+        claim_id=claim.pk, actor=services.Actor.staff(staff(roles.SENIOR_CASEWORKER))
+    )
+    services.offer_decline(
+        claim_id=claim.pk, actor=services.Actor.claimant(claim.pk), reason="Too low"
+    )
+    services.claim_transition(
+        claim_id=claim.pk, transition="review_start", actor=services.Actor.staff(people.senior)
+    )
+    claim.refresh_from_db()
+    return claim
+
+
+def revise_above_threshold(claim: Claim, reviewer: User | None = None) -> Claim:
+    """The review of `claim` (from large_offer_in_review) revises its offer, still above
+    the threshold: it waits for approval."""
+    reviewer = reviewer or staff(roles.SENIOR_CASEWORKER)
+    services.review_revise(
+        claim_id=claim.pk, actor=services.Actor.staff(reviewer), reason="Charges evidenced"
+    )
+    claim.refresh_from_db()
+    assert claim.stage == Stage.OFFER_PENDING_APPROVAL
+    return claim

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db import connection, connections
 
-from claims import services
-from claims.services import ClaimError
+from claims import core
+from claims.core import ClaimError
 
 
 def wait_until_a_rival_waits_for_a_lock(timeout: float = 10.0) -> bool:
@@ -40,7 +40,7 @@ def race(
     second: Callable[[], Any],
     monkeypatch: Any,
     *,
-    hold_after: tuple[ModuleType, str] = (services, "_check_can"),
+    hold_after: tuple[ModuleType, str] = (core, "check_can"),
 ) -> list[Any]:
     """[what first returned or raised, what second did], the second having reached
     the claim while the first held it."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from claims import roles, services
+from claims import core, roles, services
 from claims.models import Claim, Stage
 from claims.services import Actor, ClaimError
 from tests.factories import People, claim_in_stage, draft_claim, staff
@@ -87,7 +87,7 @@ def test_removing_the_last_loss_while_the_claim_is_submitted_leaves_a_draft(monk
         lambda: services.head_of_loss_remove(head_id=head.pk, actor=actor),
         lambda: services.claim_submit(claim_id=claim.pk, actor=actor, statement_of_truth=True),
         monkeypatch,
-        hold_after=(services, "_record"),
+        hold_after=(core, "record"),
     )
 
     assert removed is None

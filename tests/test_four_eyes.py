@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from claims import roles, services
-from claims.models import HeadOfLoss, Offer, Stage
+from claims.models import HeadOfLoss, LetterRequest, Offer, Stage
 from claims.services import Actor, ClaimError
 from tests.factories import assess_all, claim_in_stage, staff
 
@@ -147,7 +147,7 @@ def test_revised_offer_after_review_is_a_new_version_and_keeps_the_old(people):
 
 
 @pytest.mark.django_db
-def test_reviewer_who_reassessed_cannot_alone_make_a_revised_offer_above_the_threshold(people):
+def test_a_revised_offer_above_the_threshold_waits_for_a_senior_who_did_not_shape_it(people):
     claim = claim_in_stage(Stage.OFFER_PENDING_APPROVAL, people=people)
     services.offer_approve(claim_id=claim.pk, actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)))
     services.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
@@ -164,12 +164,22 @@ def test_reviewer_who_reassessed_cannot_alone_make_a_revised_offer_above_the_thr
     )
     offers_before = claim.offers.count()
 
+    proposed = services.review_revise(
+        claim_id=claim.pk, actor=Actor.staff(reviewer), reason="Refund"
+    )
+    claim.refresh_from_db()
+    assert claim.stage == Stage.OFFER_PENDING_APPROVAL
+    assert proposed.made_at is None and proposed.approved_by is None
     with pytest.raises(ClaimError) as alone:
-        services.review_revise(claim_id=claim.pk, actor=Actor.staff(reviewer), reason="Refund")
+        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(reviewer))
     second = staff(roles.SENIOR_CASEWORKER)
-    offer = services.review_revise(claim_id=claim.pk, actor=Actor.staff(second), reason="Refund")
+    offer = services.offer_approve(claim_id=claim.pk, actor=Actor.staff(second))
 
     assert alone.value.code == "four_eyes"
-    assert offer.version == offers_before + 1
+    assert offer.pk == proposed.pk and offer.version == offers_before + 1
     assert offer.total == head.amount_claimed - Decimal("100.00")
-    assert offer.approved_by == second
+    assert offer.approved_by == second and offer.made_at is not None
+    event = claim.events.get(action="offer_approve", data__revision=True)
+    # Told as the review's outcome, with the reviewer's reasons.
+    assert event.reason == "Refund"
+    assert LetterRequest.objects.get(event=event).kind == "review_outcome"

@@ -152,8 +152,11 @@ def test_review_outcome_with_a_revised_offer_sets_out_the_new_offer(scheme, peop
     services.claim_transition(claim_id=claim.pk, transition="review_start", actor=reassessor)
     other_costs = claim.heads_of_loss.get(category=HeadOfLoss.Category.OTHER_COSTS)
     services.head_of_loss_assess(head_id=other_costs.pk, actor=reassessor, amount_allowed="19.99")
+    # Not people.senior, who approved the first offer and so may not decide its review.
     services.review_revise(
-        claim_id=claim.pk, actor=Actor.staff(people.senior), reason="The postage receipt is good."
+        claim_id=claim.pk,
+        actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)),
+        reason="The postage receipt is good.",
     )
     claim.refresh_from_db()
     text = pdf_text(render(claim, LetterKind.REVIEW_OUTCOME).pdf)

@@ -270,7 +270,9 @@ def test_revising_makes_a_new_offer_for_the_disputed_items_only(people):
     review.refresh_from_db()
     assert review.state == ReviewState.REVISED and review.revised_offer == offer
     assert offer.version == 2 and offer.total == Decimal("66.66")
-    assert offer.accept_by is not None and offer.made_at is not None
+    # Made, but its accept-by date waits until the first part is paid (it cannot be
+    # accepted before then).
+    assert offer.made_at is not None and offer.accept_by is None
     assert list(offer.items.values_list("category", flat=True)) == [ps.DISPUTED]
     event = claim.events.get(action="part_review_revise")
     assert event.data["offer_version"] == 2

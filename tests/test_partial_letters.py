@@ -44,7 +44,9 @@ def test_revised_review_sets_out_the_new_offer_for_the_disputed_items_only(peopl
     assert "Our revised offer for the items you disputed £66.66" in text
     assert "This replaces the £33.34 we offered for them" in text
     assert f"on top of the {money(ps.ACCEPTED_PART)} you accepted" in text
-    assert f"until {offer.accept_by:%-d %B %Y}" in text
+    # The first part is not paid yet, so the accept-by date has not started.
+    assert offer.accept_by is None
+    assert "once we have paid the part you accepted" in text
     assert "Unauthorised transactions" not in text.split("Your revised offer")[-1]
     assert "Accept the revised offer" in text
 

@@ -76,7 +76,6 @@ def _self_approved_offers_above_threshold(claim_id: int) -> list[Offer]:
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="issue 15: part review revise has no four eyes")
 def test_one_senior_cannot_put_a_revised_part_offer_above_the_threshold_before_the_claimant(
     people,
 ):
@@ -95,7 +94,6 @@ def test_one_senior_cannot_put_a_revised_part_offer_above_the_threshold_before_t
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="issue 15: part review revise has no band check")
 def test_a_revised_distress_award_outside_its_band_is_refused(people):
     review = _distress_disputed(people)
     disputed = review.disputed_items().get()
@@ -114,7 +112,6 @@ def test_a_revised_distress_award_outside_its_band_is_refused(people):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="issue 15: the approver may decide the offer's review")
 def test_the_senior_who_approved_an_offer_cannot_decide_its_review(people):
     claim = claim_in_stage(Stage.OFFER_PENDING_APPROVAL, people=people)
     approver = staff(roles.SENIOR_CASEWORKER)

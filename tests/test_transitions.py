@@ -20,7 +20,14 @@ from claims.models import (
 )
 from claims.services import Actor, ClaimError
 from tests import partial_support
-from tests.factories import People, assess_all, claim_in_stage, staff
+from tests.factories import (
+    People,
+    assess_all,
+    claim_in_stage,
+    large_offer_in_review,
+    revise_above_threshold,
+    staff,
+)
 
 FAR_FUTURE = timezone.localdate() + dt.timedelta(days=400)
 
@@ -63,8 +70,17 @@ def attempt(claim: Claim, name: str, people: People, actor: Actor | None = None)
         services.offer_decline(claim_id=pk, actor=actor, reason="Too low")
     elif name == "offer_expire":
         services.offer_expire(claim_id=pk, actor=actor, today=FAR_FUTURE)
-    elif name == "review_revise":
+    elif name in {"review_revise", "review_propose"}:
         services.review_revise(claim_id=pk, actor=actor, reason="Bank charges now evidenced")
+    elif name == "review_return":
+        services.offer_return(claim_id=pk, actor=actor, reason="Check the March charges")
+    elif name == "rejection_review_request":
+        services.rejection_review_request(claim_id=pk, actor=actor, reason="I was a customer")
+    elif name in {"rejection_review_uphold", "rejection_review_reopen"}:
+        decision = name.removeprefix("rejection_review_")
+        services.rejection_review_decide(
+            claim_id=pk, actor=actor, decision=decision, reason="Looked again"
+        )
     elif name == "review_uphold":
         services.review_uphold(claim_id=pk, actor=actor, reason="The offer was right")
     elif name == "withdraw":
@@ -93,6 +109,15 @@ def ready(stage: str, name: str, people: People) -> Claim:
     )
     if (name, stage) in partial_support.READY:
         return partial_support.READY[name, stage](people)
+    if name in {"review_propose", "review_return"} and stage in {
+        Stage.REVIEW,
+        Stage.OFFER_PENDING_APPROVAL,
+    }:
+        # A revised offer above the threshold: proposed in the review, or waiting.
+        claim = large_offer_in_review(people)
+        if stage == Stage.OFFER_PENDING_APPROVAL:
+            revise_above_threshold(claim)
+        return claim
     claim = claim_in_stage(stage, people=people, large=large)
     if stage == Stage.ACCEPTED and name == "payment_queue":
         services.bank_details_set(
@@ -193,7 +218,6 @@ def test_every_stage_but_the_final_ones_has_a_way_out():
         if stage in {
             s.value
             for s in (
-                Stage.REJECTED,
                 Stage.CLOSED_INCOMPLETE,
                 Stage.CLOSED,
                 Stage.OFFER_EXPIRED,

@@ -13,10 +13,17 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from claims import services
+from claims import core, services
 from claims.claimant_text import STAGE_NEXT, update_title
 from claims.core import Actor, ClaimError
-from claims.forms import AcceptForm, BankDetailsForm, DeclineForm, RespondForm, WithdrawForm
+from claims.forms import (
+    AcceptForm,
+    BankDetailsForm,
+    DeclineForm,
+    RejectionReviewForm,
+    RespondForm,
+    WithdrawForm,
+)
 from claims.letters import claimant_letters
 from claims.models import TRANSITIONS, BankDetails, Claim, Stage
 from claims.partial import accepted_total
@@ -60,6 +67,7 @@ def my_claim(request: HttpRequest) -> HttpResponse:
         offer=offer,
         bank=bank,
         can_withdraw=claim.stage in TRANSITIONS["withdraw"].sources,
+        review_by=_rejection_review_by(claim),
         letters=claimant_letters(claim),
         # Partial acceptance (claims.partial): what is paid, and the disputed part's review.
         payable=accepted_total(claim),
@@ -203,6 +211,41 @@ def withdraw(request: HttpRequest) -> HttpResponse:
             messages.success(request, "You have withdrawn your claim.")
             return redirect("claims:my_claim")
     return page(request, "claims/withdraw.html", claim=claim, form=form)
+
+
+def _rejection_review_by(claim: Claim) -> Any:
+    """Until when a rejected claimant may ask us to look again; None if they may not."""
+    if claim.stage != Stage.REJECTED:
+        return None
+    review_by = core.rejection_review_by(claim)
+    return review_by if review_by is not None and core.today() <= review_by else None
+
+
+@claimant_required
+@require_http_methods(["GET", "POST"])
+def rejection_review(request: HttpRequest) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    review_by = _rejection_review_by(claim)
+    if review_by is None:
+        return redirect("claims:my_claim")
+    form = RejectionReviewForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rejection_review_request(
+                claim_id=claim.pk, actor=_actor(request), reason=form.cleaned_data["reason"]
+            )
+        except ClaimError as error:
+            form_error(form, error, "reason")
+        else:
+            messages.success(
+                request,
+                "You have asked us to look again at our decision. A senior caseworker who was "
+                "not involved in it will review your claim and write to you.",
+            )
+            return redirect("claims:my_claim")
+    return page(
+        request, "claims/rejection_review.html", claim=claim, form=form, review_by=review_by
+    )
 
 
 def _attachment(file: Any, filename: str, content_type: str) -> FileResponse:

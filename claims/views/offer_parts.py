@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from claims import partial, reviews
 from claims.core import Actor, ClaimError
-from claims.forms import OfferAnswerForm, RevisedOfferForm
+from claims.forms import OfferAnswerForm, RevisedOfferDeclineForm, RevisedOfferForm
 from claims.models import Claim, Offer, Review, Stage
 from claims.money import format_money
 from claims.reviews import ItemAnswer
@@ -121,6 +121,39 @@ def revised_offer(request: HttpRequest, pk: int) -> HttpResponse:
         accepted_total=partial.accepted_amount(review.offer),
         form=form,
         can_accept=review.state == "revised" and claim.stage == Stage.PAID,
+        can_decline=review.state == "revised",
         waiting_for_payment=review.state == "revised"
         and claim.stage in (Stage.ACCEPTED, Stage.PAYMENT_PENDING),
     )
+
+
+@claimant_required
+@require_http_methods(["GET", "POST"])
+def revised_offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    claim: Claim = request.claim  # type: ignore[attr-defined]
+    offer = _own_offer(claim, pk)
+    review = Review.objects.filter(claim=claim, revised_offer=offer).first()
+    if review is None:
+        raise Http404("There is no such offer on your claim.")
+    if review.state != "revised":
+        return redirect("claims:revised_offer", pk=offer.pk)
+    form = RevisedOfferDeclineForm(posted(request), initial={"version": claim.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            reviews.revised_offer_decline(
+                claim_id=claim.pk,
+                actor=Actor.claimant(claim.pk),
+                offer_id=offer.pk,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ClaimError as error:
+            form_error(form, error, "reason")
+        else:
+            messages.success(
+                request,
+                "You have declined the revised offer. A senior caseworker who had no part in "
+                "it will review it and write to you.",
+            )
+            return redirect("claims:my_claim")
+    return page(request, "claims/revised_offer_decline.html", claim=claim, offer=offer, form=form)
