@@ -28,12 +28,15 @@ def money(amount: str | Decimal) -> str:
 
 def render(claim: Claim, kind: str, **kwargs: Any) -> letters.RenderedLetter:
     """The letter `kind` for the change in the claim's history that called for it."""
-    event = (
-        claim.events.filter(
-            action__in=[a for a, k in letters.AUTOMATIC_LETTERS.items() if k == kind]
-        )
-        .order_by("-created_at", "-id")
-        .first()
+    event = next(
+        (
+            event
+            for event in claim.events.filter(action__in=list(letters.AUTOMATIC_LETTERS)).order_by(
+                "-created_at", "-id"
+            )
+            if letters.letter_kind_for(event) == kind
+        ),
+        None,
     )
     return letters.render_letter(claim, kind, event=event, **kwargs)
 
