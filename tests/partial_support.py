@@ -115,6 +115,50 @@ def revise(review: Review, people: People, amount: str = "66.66") -> Offer:
     )
 
 
+def distress_disputed(people: People, *, approver: Any = None) -> Review:
+    """A claim with a loss and a distress award, the loss accepted and the distress
+    disputed: the review of the distress item is open. With `approver`, the loss is
+    large enough that the first offer needed their approval."""
+    scheme = SchemeFactory()
+    claim = services.claim_start(scheme=scheme, full_name="Ada Price", email="ada@example.test")
+    me = Actor.claimant(claim.pk)
+    services.head_of_loss_add(
+        claim_id=claim.pk,
+        actor=me,
+        category=C.BANK_CHARGES,
+        amount_claimed="1800.00" if approver is not None else "30.00",
+        incurred_on=dt.date(2017, 3, 14),
+    )
+    services.distress_set(
+        claim_id=claim.pk, actor=me, affected=True, effects=[], account="I could not sleep."
+    )
+    services.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
+    caseworker = Actor.staff(people.caseworker)
+    for step in ("triage_start", "triage_accept"):
+        services.claim_transition(claim_id=claim.pk, transition=step, actor=caseworker)
+    minimal = scheme.distress_bands.order_by("lower").first()
+    for head in claim.heads_of_loss.all():
+        distress = head.category == C.DISTRESS
+        services.head_of_loss_assess(
+            head_id=head.pk,
+            actor=caseworker,
+            amount_allowed="100.00" if distress else head.amount_claimed,
+            reason="Minimal band." if distress else "",
+            distress_band_id=minimal.pk if distress else None,
+        )
+    services.offer_propose(claim_id=claim.pk, actor=caseworker)
+    if approver is not None:
+        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
+    offer = current_offer(claim)
+    reviews.offer_respond(
+        claim_id=claim.pk,
+        actor=me,
+        offer_id=offer.pk,
+        answers=answers_for(offer, {C.DISTRESS: "It was far worse than minimal."}),
+    )
+    return Review.objects.get(offer=offer)
+
+
 # --- For the table-driven tests of every transition (tests/test_transitions.py) -------
 
 

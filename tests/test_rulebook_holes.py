@@ -6,58 +6,16 @@ green."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 
 import pytest
 
 from claims import reviews, roles, services
-from claims.models import HeadOfLoss, Offer, Review, Stage
+from claims.models import HeadOfLoss, Offer, Stage
 from claims.services import Actor, ClaimError
-from tests.factories import People, SchemeFactory, claim_in_stage, staff
-from tests.partial_support import answers_for, current_offer
+from tests import partial_support as ps
+from tests.factories import claim_in_stage, staff
 
 C = HeadOfLoss.Category
-
-
-def _distress_disputed(people: People) -> Review:
-    """A claim with a loss and a distress award, the loss accepted and the distress
-    disputed: the review of the distress item is open."""
-    scheme = SchemeFactory()
-    claim = services.claim_start(scheme=scheme, full_name="Ada Price", email="ada@example.test")
-    me = Actor.claimant(claim.pk)
-    services.head_of_loss_add(
-        claim_id=claim.pk,
-        actor=me,
-        category=C.BANK_CHARGES,
-        amount_claimed="30.00",
-        incurred_on=dt.date(2017, 3, 14),
-    )
-    services.distress_set(
-        claim_id=claim.pk, actor=me, affected=True, effects=[], account="I could not sleep."
-    )
-    services.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
-    caseworker = Actor.staff(people.caseworker)
-    for step in ("triage_start", "triage_accept"):
-        services.claim_transition(claim_id=claim.pk, transition=step, actor=caseworker)
-    minimal = scheme.distress_bands.order_by("lower").first()
-    for head in claim.heads_of_loss.all():
-        distress = head.category == C.DISTRESS
-        services.head_of_loss_assess(
-            head_id=head.pk,
-            actor=caseworker,
-            amount_allowed="100.00" if distress else head.amount_claimed,
-            reason="Minimal band." if distress else "",
-            distress_band_id=minimal.pk if distress else None,
-        )
-    services.offer_propose(claim_id=claim.pk, actor=caseworker)
-    offer = current_offer(claim)
-    reviews.offer_respond(
-        claim_id=claim.pk,
-        actor=me,
-        offer_id=offer.pk,
-        answers=answers_for(offer, {C.DISTRESS: "It was far worse than minimal."}),
-    )
-    return Review.objects.get(offer=offer)
 
 
 def _self_approved_offers_above_threshold(claim_id: int) -> list[Offer]:
@@ -79,7 +37,7 @@ def _self_approved_offers_above_threshold(claim_id: int) -> list[Offer]:
 def test_one_senior_cannot_put_a_revised_part_offer_above_the_threshold_before_the_claimant(
     people,
 ):
-    review = _distress_disputed(people)
+    review = ps.distress_disputed(people)
     disputed = review.disputed_items().get()
 
     with contextlib.suppress(ClaimError):
@@ -95,7 +53,7 @@ def test_one_senior_cannot_put_a_revised_part_offer_above_the_threshold_before_t
 
 @pytest.mark.django_db
 def test_a_revised_distress_award_outside_its_band_is_refused(people):
-    review = _distress_disputed(people)
+    review = ps.distress_disputed(people)
     disputed = review.disputed_items().get()
 
     with pytest.raises(ClaimError) as refused:
