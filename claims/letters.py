@@ -154,7 +154,9 @@ def offer_figures(offer: Offer) -> dict[str, Any]:
     """The offer as the letter prints it, checked to the penny: the total printed is the
     sum of the amounts offered for each head of loss, distress included, and must be the
     offer's own total, or no letter is made."""
-    items = list(offer.items.select_related("head_of_loss__distress_band").order_by("id"))
+    items = list(
+        offer.items.select_related("head_of_loss__distress_band", "distress_band").order_by("id")
+    )
     if not items:
         raise LetterError(f"Offer {offer} has no items.")
     rows: list[dict[str, Any]] = []
@@ -162,8 +164,9 @@ def offer_figures(offer: Offer) -> dict[str, Any]:
         head = item.head_of_loss
         distress = item.category == HeadOfLoss.Category.DISTRESS
         label = item.get_category_display()
-        if distress and head.distress_band is not None:
-            label = f"Distress ({head.distress_band.name.lower()} band)"
+        band = item.distress_band or head.distress_band
+        if distress and band is not None:
+            label = f"Distress ({band.name.lower()} band)"
         elif head.hours is not None:
             label = f"{label} ({head.hours.normalize():f} hours)"
         why = ""

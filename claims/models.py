@@ -846,6 +846,11 @@ class OfferItem(models.Model):
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The distress band the amount was set in: the head's as assessed, or the one a
+    # reviewer chose for a revised offer (claims.reviews), which leaves the head alone.
+    distress_band = models.ForeignKey(
+        DistressBand, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # The claimant's answer, item by item (claims.partial): blank until they answer.
     response = models.CharField(max_length=10, choices=ItemResponse.choices, blank=True)
     dispute_reason = models.TextField(blank=True)

@@ -268,7 +268,7 @@ def part_review_revise(
     if set(amounts) != {item.pk for item in disputed}:
         raise ClaimError("Give a revised amount for each disputed item.", code="incomplete")
     revised: dict[int, Decimal] = {}
-    chosen_bands: dict[int, DistressBand] = {}
+    chosen_bands: dict[int, DistressBand | None] = {}
     for item in disputed:
         label = item.get_category_display()
         head = item.head_of_loss
@@ -297,8 +297,7 @@ def part_review_revise(
             )
         except ClaimError as refused:
             raise ClaimError(f"{label}: {refused.message}", code=refused.code) from None
-        if band is not None and item.category == HeadOfLoss.Category.DISTRESS:
-            chosen_bands[head.pk] = band
+        chosen_bands[item.pk] = band if item.category == HeadOfLoss.Category.DISTRESS else None
         revised[item.pk] = amount
     if all(revised[item.pk] == item.amount_offered for item in disputed):
         raise ClaimError(
@@ -327,11 +326,10 @@ def part_review_revise(
             amount_offered=revised[item.pk],
             reason=reason if revised[item.pk] != item.amount_claimed else "",
             assessed_by=actor.user,
+            distress_band=chosen_bands[item.pk],
         )
         for item in disputed
     )
-    for head_id, band in chosen_bands.items():
-        HeadOfLoss.objects.filter(pk=head_id).update(distress_band=band)
     if pending:
         move = REVIEW_MOVES["part_review_propose"]
     else:

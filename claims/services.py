@@ -680,6 +680,7 @@ def _build_offer(claim: Claim, actor: Actor) -> Offer:
             amount_offered=allowed[h.pk],
             reason=h.assessment_reason,
             assessed_by=h.assessed_by,
+            distress_band=h.distress_band,
         )
         for h in heads
     )

@@ -386,10 +386,10 @@ def test_a_revision_above_the_threshold_waits_unseen_for_approval(people):
     event = review.claim.events.get(action="part_review_propose")
     assert review.claim.status_updates.get(event=event).kind == "offer_being_checked"
     assert not LetterRequest.objects.filter(event=event).exists()
-    # The head now carries the band the reviewer chose, for the letter.
-    head = review.disputed_items().get().head_of_loss
-    head.refresh_from_db()
-    assert head.distress_band.name.lower() == "serious"
+    # The revised item carries the band the reviewer chose; the head keeps its own.
+    (item,) = offer.items.all()
+    assert item.distress_band.name.lower() == "serious"
+    assert item.head_of_loss.distress_band.name.lower() == "minimal"
 
 
 def test_the_reviewer_cannot_approve_their_own_revision(people):
@@ -443,6 +443,7 @@ def test_another_senior_approves_and_the_claimant_is_told_by_letter(people):
     assert LetterRequest.objects.get(event=event).kind == LetterKind.REVIEW_OUTCOME
     text = pdf_text(render(review.claim, LetterKind.REVIEW_OUTCOME).pdf)
     assert "£1,500.00" in text
+    assert "Distress (serious band)" in text
 
 
 def test_a_returned_revision_reopens_the_review_unseen(people):
