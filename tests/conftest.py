@@ -105,9 +105,14 @@ from tests.security.ledger import Tally  # noqa: E402
 _hostile = Tally()
 
 
+_refusals: list[Any] = []
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call":
         _hostile.add(report)
+        # tests/test_invariants.py: how often each rule refused, for the run's summary.
+        _refusals.extend(v for k, v in report.user_properties if k == "invariant_refusals")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -116,7 +121,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if hasattr(config, "workerinput") or not _hostile.tried:
+    if hasattr(config, "workerinput"):
+        return
+    for counts in _refusals:
+        terminalreporter.section("invariant test (tests/test_invariants.py)")
+        terminalreporter.write_line(f"refusals met: {counts}")
+    if not _hostile.tried:
         return
     terminalreporter.section("hostile suite (tests/security)")
     terminalreporter.write_line(
