@@ -369,18 +369,23 @@ def check_may_review_rejection(claim: Claim, actor: Actor) -> None:
         )
 
 
+def distress_band(scheme: Scheme, band_id: int | None) -> DistressBand | None:
+    """The scheme's distress band `band_id` (None for none); another scheme's is refused."""
+    if band_id is None:
+        return None
+    band = scheme.distress_bands.filter(pk=band_id).first()
+    if band is None:
+        raise ClaimError("That distress band is not one of this scheme's.", code="invalid")
+    return band
+
+
 def check_award(
-    *,
-    scheme: Scheme,
-    category: str,
-    amount: Decimal,
-    amount_claimed: Decimal,
-    hours: Decimal | None,
-    with_evidence: bool,
-    band: DistressBand | None,
+    *, scheme: Scheme, head: HeadOfLoss, amount: Decimal, band: DistressBand | None
 ) -> None:
     """Refuse an amount allowed for one head of loss that is outside its band (distress),
-    over the scheme's time cap (time spent) or more than was claimed (anything else)."""
+    over the scheme's time cap (time spent) or more than was claimed (anything else).
+    Evidence for time spent raises its cap."""
+    category, hours = head.category, head.hours
     if category == HeadOfLoss.Category.DISTRESS:
         if band is None:
             raise ClaimError("Choose the distress band.", code="band_required")
@@ -397,6 +402,7 @@ def check_award(
                 code="outside_band",
             )
     elif category == HeadOfLoss.Category.TIME_SPENT and hours is not None:
+        with_evidence = head.evidence.exists()
         ceiling = lost_time_amount(scheme, hours, with_evidence=with_evidence)
         if amount > ceiling:
             cap = (
@@ -410,8 +416,9 @@ def check_award(
                 f"{format_money(ceiling)} here.",
                 code="above_cap",
             )
-    elif amount > amount_claimed:
+    elif amount > head.amount_claimed:
         raise ClaimError(
-            f"The amount allowed cannot be more than the {format_money(amount_claimed)} claimed.",
+            f"The amount allowed cannot be more than the {format_money(head.amount_claimed)} "
+            "claimed.",
             code="above_claimed",
         )

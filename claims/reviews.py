@@ -205,6 +205,16 @@ def _decide(review: Review, move: ReviewMove, actor: Actor, reason: str) -> None
     review.reason = reason.strip()
 
 
+def _revised_offer_data(review: Review, offer: Offer) -> dict[str, Any]:
+    """What a review's audit event records of its revised offer."""
+    return {
+        "review": review.pk,
+        "offer_version": offer.version,
+        "total": str(offer.total),
+        "accept_by": offer.accept_by.isoformat() if offer.accept_by else "",
+    }
+
+
 def _put_before_claimant(claim: Claim, offer: Offer, today: dt.date) -> None:
     """Make a revised offer. Its accept-by date runs only once the claimant can accept it:
     while the part they accepted first is still to be paid it has none, and
@@ -279,25 +289,14 @@ def part_review_revise(
                 "offered. Uphold the decision to keep it.",
                 code="below_offered",
             )
-        band = head.distress_band
-        band_id = (bands or {}).get(item.pk)
-        if item.category == HeadOfLoss.Category.DISTRESS and band_id:
-            band = claim.scheme.distress_bands.filter(pk=band_id).first()
-            if band is None:
-                raise ClaimError("That distress band is not one of this scheme's.", code="invalid")
+        distress = item.category == HeadOfLoss.Category.DISTRESS
+        chosen = core.distress_band(claim.scheme, (bands or {}).get(item.pk) if distress else None)
+        band = chosen or head.distress_band
         try:
-            core.check_award(
-                scheme=claim.scheme,
-                category=item.category,
-                amount=amount,
-                amount_claimed=item.amount_claimed,
-                hours=head.hours,
-                with_evidence=head.hours is not None and head.evidence.exists(),
-                band=band,
-            )
+            core.check_award(scheme=claim.scheme, head=head, amount=amount, band=band)
         except ClaimError as refused:
             raise ClaimError(f"{label}: {refused.message}", code=refused.code) from None
-        chosen_bands[item.pk] = band if item.category == HeadOfLoss.Category.DISTRESS else None
+        chosen_bands[item.pk] = band if distress else None
         revised[item.pk] = amount
     if all(revised[item.pk] == item.amount_offered for item in disputed):
         raise ClaimError(
@@ -343,12 +342,7 @@ def part_review_revise(
         move,
         actor,
         reason=reason,
-        data={
-            "review": review.pk,
-            "offer_version": offer.version,
-            "total": str(offer.total),
-            "accept_by": offer.accept_by.isoformat() if offer.accept_by else "",
-        },
+        data=_revised_offer_data(review, offer),
     )
     return offer
 
@@ -384,12 +378,7 @@ def part_review_approve(
         actor,
         # The letter gives the reviewer's reasons: the approver agreed with them.
         reason=review.reason,
-        data={
-            "review": review.pk,
-            "offer_version": offer.version,
-            "total": str(offer.total),
-            "accept_by": offer.accept_by.isoformat() if offer.accept_by else "",
-        },
+        data=_revised_offer_data(review, offer),
     )
     return offer
 

@@ -615,22 +615,9 @@ def head_of_loss_assess(
     head = claim.heads_of_loss.select_related("distress_band").get(pk=head_id)
     amount = core.parse_amount(amount_allowed, "Amount allowed")
     reason = (reason or "").strip()
-    band = None
-    if head.category == HeadOfLoss.Category.DISTRESS and distress_band_id is not None:
-        band = claim.scheme.distress_bands.filter(pk=distress_band_id).first()
-        if band is None:
-            raise ClaimError("That distress band is not one of this scheme's.", code="invalid")
-    core.check_award(
-        scheme=claim.scheme,
-        category=head.category,
-        amount=amount,
-        amount_claimed=head.amount_claimed,
-        hours=head.hours,
-        with_evidence=head.category == HeadOfLoss.Category.TIME_SPENT
-        and head.hours is not None
-        and head.evidence.exists(),
-        band=band,
-    )
+    distress = head.category == HeadOfLoss.Category.DISTRESS
+    band = core.distress_band(claim.scheme, distress_band_id if distress else None)
+    core.check_award(scheme=claim.scheme, head=head, amount=amount, band=band)
     if amount != head.amount_claimed and not reason:
         raise ClaimError(
             "Give a reason: the claimant is told why the amount differs from their claim.",
