@@ -154,6 +154,15 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def ageing_q(today: dt.date, low: int, high: int | None) -> Q:
+    """Claims submitted between `high` and `low` whole days ago, inclusive (an
+    AGEING_BUCKETS row): the dashboard's counts and the claims list's filter."""
+    bucket = Q(submitted_at__lt=_start_of(today - dt.timedelta(days=low - 1)))
+    if high is not None:
+        bucket &= Q(submitted_at__gte=_start_of(today - dt.timedelta(days=high)))
+    return bucket
+
+
 def overdue_q(today: dt.date | None = None, schemes: QuerySet[Scheme] | None = None) -> Q:
     """Claims past their due-by date: staff deadlines, unanswered information requests
     and offers past accept-by. A claim is overdue once due-by is before today, that is,
@@ -852,11 +861,7 @@ def dashboard(scheme: Scheme) -> Dashboard:
     open_claims = claims.filter(stage__in=OPEN_STAGES, submitted_at__isnull=False)
     ageing = []
     for label, low, high in AGEING_BUCKETS:
-        # Submitted between `high` and `low` whole days ago, inclusive.
-        bucket = Q(submitted_at__lt=_start_of(today - dt.timedelta(days=low - 1)))
-        if high is not None:
-            bucket &= Q(submitted_at__gte=_start_of(today - dt.timedelta(days=high)))
-        ageing.append((label, open_claims.filter(bucket).count()))
+        ageing.append((label, open_claims.filter(ageing_q(today, low, high)).count()))
     overdue = Counter(
         {
             row["stage"]: row["n"]

@@ -13,7 +13,6 @@ overwriting. Queries live in `claims.selectors`.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -136,12 +135,7 @@ class AgeFilter(admin.SimpleListFilter):
         if not (value and value.isdigit() and int(value) < len(selectors.AGEING_BUCKETS)):
             return queryset
         _, low, high = selectors.AGEING_BUCKETS[int(value)]
-        today = timezone.localdate()
-        start = selectors._start_of
-        bucket = Q(submitted_at__lt=start(today - dt.timedelta(days=low - 1)))
-        if high is not None:
-            bucket &= Q(submitted_at__gte=start(today - dt.timedelta(days=high)))
-        return queryset.filter(bucket)
+        return queryset.filter(selectors.ageing_q(timezone.localdate(), low, high))
 
 
 class CappedCountPaginator(Paginator):
