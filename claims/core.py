@@ -360,9 +360,9 @@ def rejection_review_by(claim: Claim) -> dt.date | None:
 
 
 def check_may_review_rejection(claim: Claim, actor: Actor) -> None:
-    """Refuse a reviewer who rejected the claim."""
-    event = rejection_event(claim)
-    if event is not None and event.actor_id is not None and event.actor_id == _user_id(actor):
+    """Refuse a reviewer who rejected the claim, this time or an earlier one."""
+    rejecters = claim.events.filter(action="triage_reject").values_list("actor_id", flat=True)
+    if _user_id(actor) in set(rejecters):
         raise ClaimError(
             "You rejected this claim, so another senior caseworker must review the rejection.",
             code="four_eyes",
@@ -371,7 +371,7 @@ def check_may_review_rejection(claim: Claim, actor: Actor) -> None:
 
 def distress_band(scheme: Scheme, band_id: int | None) -> DistressBand | None:
     """The scheme's distress band `band_id` (None for none); another scheme's is refused."""
-    if band_id is None:
+    if not band_id:
         return None
     band = scheme.distress_bands.filter(pk=band_id).first()
     if band is None:

@@ -104,7 +104,7 @@ class DateField(forms.MultiValueField):
         ]
         if missing:
             raise ValidationError(f"The date must include a {' and '.join(missing)}.")
-        if not (day.isdigit() and month.isdigit() and year.isdigit()):
+        if not (day.isdecimal() and month.isdecimal() and year.isdecimal()):
             raise ValidationError("Enter the date as numbers, for example 14 3 2017.")
         if len(year) != 4:
             raise ValidationError("Enter the year as 4 numbers, for example 2017.")

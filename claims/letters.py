@@ -82,6 +82,7 @@ AUTOMATIC_LETTERS: dict[str, LetterKind] = {
     "triage_reject": LetterKind.DECISION,
     "review_revise": LetterKind.REVIEW_OUTCOME,
     "review_uphold": LetterKind.REVIEW_OUTCOME,
+    "review_approve": LetterKind.REVIEW_OUTCOME,
     "rejection_review_uphold": LetterKind.REVIEW_OUTCOME,
     # The review of a disputed part (claims.reviews): the claim's stage does not move.
     "part_review_revise": LetterKind.REVIEW_OUTCOME,
@@ -332,7 +333,7 @@ def _part_review_context(claim: Claim, event: AuditEvent, context: dict[str, Any
     """The outcome of a review of the items a claimant disputed: which they were, what
     we offered for them, and the part they accepted, which is paid either way."""
     from claims.models import ItemResponse, Review
-    from claims.partial import accepted_amount
+    from claims.partial import accepted_before
 
     review_id = (event.data or {}).get("review") or 0
     review = Review.objects.filter(pk=review_id, claim=claim).select_related("offer").first()
@@ -352,7 +353,7 @@ def _part_review_context(claim: Claim, event: AuditEvent, context: dict[str, Any
             for item in disputed
         ],
         previous_total=format_money(sum((i.amount_offered for i in disputed), Decimal("0.00"))),
-        accepted_total=format_money(accepted_amount(review.offer)),
+        accepted_total=format_money(accepted_before(review)),
     )
 
 
@@ -364,10 +365,7 @@ def letter_title_for(event: AuditEvent | None) -> str:
 
 
 def letter_kind_for(event: AuditEvent) -> LetterKind | None:
-    """The letter a change sends (`AUTOMATIC_LETTERS`), if any. A revised offer approved
-    after a review is the review's outcome, not a first offer."""
-    if event.action == "offer_approve" and (event.data or {}).get("revision"):
-        return LetterKind.REVIEW_OUTCOME
+    """The letter a change sends (`AUTOMATIC_LETTERS`), if any."""
     return AUTOMATIC_LETTERS.get(event.action)
 
 

@@ -183,7 +183,7 @@ class LetterBatchAdmin(ReadOnlyLetterAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        batch = LetterBatch.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        batch = LetterBatch.objects.filter(pk=object_id).first() if object_id.isdecimal() else None
         if batch is None:
             raise Http404
         pending = batch.requests.filter(state=LetterRequest.State.PENDING).exists()

@@ -326,6 +326,15 @@ TRANSITIONS: dict[str, Transition] = {
             reason_required=True,
             update="offer_being_checked",
         ),
+        # A revised offer approved is the review's outcome (its letter and email say so).
+        _t(
+            "review_approve",
+            [S.OFFER_PENDING_APPROVAL],
+            S.OFFER_MADE,
+            A.STAFF,
+            permission="claims.approve_offer",
+            update="review_outcome",
+        ),
         # A revised offer sent back by its approver goes back to the review, not to
         # a fresh assessment.
         _t(

@@ -132,3 +132,11 @@ def accepted_so_far(claim: Claim) -> Decimal:
         ),
         ZERO,
     )
+
+
+def accepted_before(review: Review) -> Decimal:
+    """What the claimant had accepted when the offer under `review` was answered: the
+    accepted items of it and of every earlier offer (a review of a declined revised offer
+    has none of its own)."""
+    offers = review.claim.offers.filter(version__lte=review.offer.version).prefetch_related("items")
+    return sum((accepted_amount(offer) for offer in offers), ZERO)

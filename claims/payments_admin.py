@@ -79,7 +79,7 @@ class PaymentBatchAdmin(NoWritesMixin, admin.ModelAdmin):
             scheme_id = request.POST.get("scheme", "")
             try:
                 batch = payments.payment_batch_build(
-                    scheme_id=int(scheme_id) if scheme_id.isdigit() else 0,
+                    scheme_id=int(scheme_id) if scheme_id.isdecimal() else 0,
                     actor=Actor.staff(request.user),
                 )
             except ClaimError as error:
@@ -118,7 +118,7 @@ class PaymentBatchAdmin(NoWritesMixin, admin.ModelAdmin):
             raise PermissionDenied
         batch = (
             PaymentBatch.objects.select_related("scheme", "created_by")
-            .filter(pk=int(object_id) if object_id.isdigit() else 0)
+            .filter(pk=int(object_id) if object_id.isdecimal() else 0)
             .first()
         )
         if batch is None:

@@ -291,7 +291,8 @@ def part_review_revise(
             )
         distress = item.category == HeadOfLoss.Category.DISTRESS
         chosen = core.distress_band(claim.scheme, (bands or {}).get(item.pk) if distress else None)
-        band = chosen or head.distress_band
+        # "As assessed" is the band the item was last set in.
+        band = chosen or item.distress_band or head.distress_band
         try:
             core.check_award(scheme=claim.scheme, head=head, amount=amount, band=band)
         except ClaimError as refused:
@@ -307,7 +308,9 @@ def part_review_revise(
     last = claim.offers.aggregate(v=Max("version"))["v"] or 0
     reason = reason.strip()
     total = sum(revised.values(), Decimal("0.00"))
-    pending = core.needs_approval(claim.scheme, total)
+    # Judged on all the claimant is offered, not on the disputed part alone: answering
+    # in part must not take an offer under the threshold that the whole would pass.
+    pending = core.needs_approval(claim.scheme, accepted_so_far(claim) + total)
     offer = Offer.objects.create(
         claim=claim,
         version=last + 1,

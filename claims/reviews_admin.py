@@ -18,7 +18,7 @@ from claims import core, reviews
 from claims.core import Actor, ClaimError
 from claims.models import DistressBand, ItemResponse, OfferItem, Review, ReviewState
 from claims.money import format_money
-from claims.partial import accepted_amount
+from claims.partial import accepted_before
 
 
 @dataclass
@@ -86,7 +86,7 @@ def review_sections(
             ReviewSection(
                 review=review,
                 disputed=disputed,
-                accepted_total=format_money(accepted_amount(review.offer)),
+                accepted_total=format_money(accepted_before(review)),
                 disputed_total=format_money(
                     sum((i.amount_offered for i in disputed), Decimal("0.00"))
                 ),
@@ -113,7 +113,7 @@ def review_decide_view(
     reason = request.POST.get("reason", "")
     try:
         version_text = request.POST.get("version", "")
-        if not version_text.isdigit():
+        if not version_text.isdecimal():
             raise ClaimError("The page was missing its version: reload it and try again.")
         version = int(version_text)
         if decision == "uphold":
@@ -127,7 +127,7 @@ def review_decide_view(
             bands = {
                 item.pk: int(request.POST[f"band-{item.pk}"])
                 for item in disputed
-                if request.POST.get(f"band-{item.pk}", "").isdigit()
+                if request.POST.get(f"band-{item.pk}", "").isdecimal()
             }
             offer = reviews.part_review_revise(
                 review_id=review.pk,

@@ -335,9 +335,15 @@ def fund_summary(scheme: Scheme, *, exclude_claim_id: int | None = None) -> Fund
         offers = offers.exclude(claim_id=exclude_claim_id)
     # Claims accepted in part are counted item by item (claims.partial), below.
     offers = offers.filter(claim__part_reviews__isnull=True)
-    rows = (
-        offers.filter(~Exists(newer)).values("claim__stage").annotate(total=Sum("total")).order_by()
-    )
+    # An offer waiting for approval counts as waiting; otherwise the claim's newest offer
+    # the claimant saw counts (a revision sent back was never made).
+    waiting = offers.filter(~Exists(newer), claim__stage=Stage.OFFER_PENDING_APPROVAL)
+    seen = offers.filter(made_at__isnull=False).exclude(claim__stage=Stage.OFFER_PENDING_APPROVAL)
+    seen = seen.filter(~Exists(newer.filter(made_at__isnull=False)))
+    rows = [
+        *waiting.values("claim__stage").annotate(total=Sum("total")).order_by(),
+        *seen.values("claim__stage").annotate(total=Sum("total")).order_by(),
+    ]
     awaiting = offered = accepted = Decimal("0.00")
     # Paid is what the payments paid (claims.payments.payable_amount), not the offers.
     paid = paid_total(scheme, exclude_claim_id=exclude_claim_id)
@@ -416,6 +422,7 @@ EVENT_LABELS: dict[str, str] = {
     "revised_offer_accept": "Revised offer accepted",
     "offer_expire": "Offer expired",
     "review_propose": "Review: revised offer proposed, waiting for approval",
+    "review_approve": "Review: revised offer approved and made",
     "review_return": "Revised offer returned to the review",
     "rejection_review_request": "Claimant asked for the rejection to be reviewed",
     "rejection_review_uphold": "Rejection review: rejection upheld",
@@ -445,6 +452,7 @@ _SAME_BUTTON = {
     # Likewise a review's revision (above the threshold it waits for approval) and the
     # return of a proposed offer (a revised one goes back to its review).
     "review_propose": "review_revise",
+    "review_approve": "offer_approve",
     "review_return": "offer_return",
 }
 # Made from a payment batch (claims.payments), never by a button on one claim.
@@ -770,7 +778,12 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
     )
     can_assess = bool(heads) and (
         (claim.stage == Stage.ASSESSMENT and "claims.assess_claim" in perms)
-        or (claim.stage == Stage.REVIEW and "claims.decide_review" in perms)
+        or (
+            claim.stage == Stage.REVIEW
+            and "claims.decide_review" in perms
+            # Re-assessing decides the review: not for who shaped the offer under review.
+            and not _four_eyes_refusal("review_revise", user, offers, offer_items, events)
+        )
     )
     actions, four_eyes_note = available_actions(claim, user, offers, offer_items, events)
     total_claimed = sum((row.head.amount_claimed for row in heads), Decimal("0.00"))

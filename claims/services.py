@@ -611,6 +611,9 @@ def head_of_loss_assess(
             code="illegal_transition",
         )
     core.check_staff(actor, permission)
+    if claim.stage == Stage.REVIEW:
+        # Re-assessing in a review decides it: not for anyone who shaped the offer.
+        core.check_may_review(core.offer_under_review(claim), actor)
     core.check_version(claim, expected_version)
     head = claim.heads_of_loss.select_related("distress_band").get(pk=head_id)
     amount = core.parse_amount(amount_allowed, "Amount allowed")
@@ -729,13 +732,14 @@ def offer_approve(
     offer.approved_by = actor.user
     offer.approved_at = timezone.now()
     offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
-    data: dict[str, Any] = {"offer_version": offer.version, "accept_by": accept_by.isoformat()}
-    reason = ""
-    if under_review is not None:
-        data["revision"] = True
-        proposed = claim.events.filter(action="review_propose").order_by("-created_at", "-id")
-        reason = proposed.values_list("reason", flat=True).first() or ""
-    core.move(claim, "offer_approve", actor, reason=reason, data=data)
+    data = {"offer_version": offer.version, "accept_by": accept_by.isoformat()}
+    if under_review is None:
+        core.move(claim, "offer_approve", actor, data=data)
+        return offer
+    # The review's outcome, told with the reviewer's reasons.
+    proposed = claim.events.filter(action="review_propose").order_by("-created_at", "-id")
+    reason = proposed.values_list("reason", flat=True).first() or ""
+    core.move(claim, "review_approve", actor, reason=reason, data=data)
     return offer
 
 

@@ -100,7 +100,7 @@ class AssignedFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "none":
             return queryset.filter(assigned_to__isnull=True)
-        if value and value.isdigit():
+        if value and value.isdecimal():
             return queryset.filter(assigned_to_id=int(value))
         return queryset
 
@@ -132,7 +132,7 @@ class AgeFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()
-        if not (value and value.isdigit() and int(value) < len(selectors.AGEING_BUCKETS)):
+        if not (value and value.isdecimal() and int(value) < len(selectors.AGEING_BUCKETS)):
             return queryset
         _, low, high = selectors.AGEING_BUCKETS[int(value)]
         return queryset.filter(selectors.ageing_q(timezone.localdate(), low, high))
@@ -232,7 +232,7 @@ class SchemeFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()
-        return queryset.filter(scheme_id=int(value)) if value and value.isdigit() else queryset
+        return queryset.filter(scheme_id=int(value)) if value and value.isdecimal() else queryset
 
 
 SELECTED = " selected"
@@ -355,7 +355,7 @@ def _run_transition(claim_id: int, name: str, actor: Actor, reason: str, version
 
 def _posted_version(request: HttpRequest) -> int:
     value = request.POST.get("version", "")
-    if not value.isdigit():
+    if not value.isdecimal():
         raise ClaimError("The page was missing its version: reload it and try again.")
     return int(value)
 
@@ -541,7 +541,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     @admin.action(description="Assign to the caseworker chosen", permissions=["triage"])
     def assign_to_chosen(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
         chosen = request.POST.get("assignee", "")
-        assignee = selectors.caseworkers().filter(pk=chosen).first() if chosen.isdigit() else None
+        assignee = selectors.caseworkers().filter(pk=chosen).first() if chosen.isdecimal() else None
         if assignee is None:
             self.message_user(request, "Choose a caseworker to assign to.", messages.ERROR)
             return
@@ -631,7 +631,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         # about which exist.
         if not self.has_view_permission(request):
             raise PermissionDenied
-        if not object_id.isdigit():
+        if not object_id.isdecimal():
             raise Http404
         claim = self.get_object(request, object_id)
         if claim is None:
@@ -716,7 +716,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
                     amount = post.get(f"allowed-{head.pk}", "").strip()
                     reason = post.get(f"reason-{head.pk}", "").strip()
                     band = post.get(f"band-{head.pk}", "").strip()
-                    band_id = int(band) if band.isdigit() else None
+                    band_id = int(band) if band.isdecimal() else None
                     if not amount:
                         continue
                     unchanged = (
@@ -955,7 +955,7 @@ class RegisterTransferMixin:
         if not request.user.has_perm("claims.import_register"):
             raise PermissionDenied
         entries = RegisterEntry.objects.select_related("scheme").order_by("pk")
-        if (scheme := request.GET.get("scheme__id__exact", "")).isdigit():
+        if (scheme := request.GET.get("scheme__id__exact", "")).isdecimal():
             entries = entries.filter(scheme_id=int(scheme))
         rows = (
             (e.scheme.slug, e.notice_code, e.full_name, e.email, e.address, e.postcode,

@@ -179,7 +179,8 @@ def test_a_revised_offer_above_the_threshold_waits_for_a_senior_who_did_not_shap
     assert offer.pk == proposed.pk and offer.version == offers_before + 1
     assert offer.total == head.amount_claimed - Decimal("100.00")
     assert offer.approved_by == second and offer.made_at is not None
-    event = claim.events.get(action="offer_approve", data__revision=True)
+    event = claim.events.get(action="review_approve")
     # Told as the review's outcome, with the reviewer's reasons.
     assert event.reason == "Refund"
     assert LetterRequest.objects.get(event=event).kind == "review_outcome"
+    assert claim.status_updates.get(event=event).kind == "review_outcome"

@@ -53,6 +53,7 @@ from claims.models import (
     HeadOfLoss,
     ItemResponse,
     Offer,
+    OfferItem,
     Payment,
     Review,
     ReviewState,
@@ -536,9 +537,23 @@ class Casework(RuleBasedStateMachine):
 
     @invariant()
     def offers_above_the_threshold_have_an_independent_approver(self) -> None:
+        """A revised offer for a disputed part is judged with what was accepted before it:
+        answering in part must not take an offer under the threshold."""
         threshold = self.scheme.offer_approval_threshold
         for offer in Offer.objects.filter(claim__scheme=self.scheme, made_at__isnull=False):
-            if offer.total > threshold:
+            total = offer.total
+            if Review.objects.filter(revised_offer=offer).exists():
+                earlier = Offer.objects.filter(claim_id=offer.claim_id, version__lt=offer.version)
+                total += sum(
+                    (
+                        item.amount_offered
+                        for item in OfferItem.objects.filter(
+                            offer__in=earlier, response=ItemResponse.ACCEPTED
+                        )
+                    ),
+                    Decimal("0.00"),
+                )
+            if total > threshold:
                 assert offer.approved_by_id is not None, offer
                 assert offer.approved_by_id not in shapers(offer), offer
 
@@ -548,9 +563,12 @@ class Casework(RuleBasedStateMachine):
         for event in events.filter(id__gt=self.checked_event_id):
             self.checked_event_id = max(self.checked_event_id, event.pk)
             data = event.data or {}
-            if event.action in {"review_revise", "review_propose", "review_uphold"} or (
-                event.action == "offer_approve" and data.get("revision")
-            ):
+            if event.action in {
+                "review_revise",
+                "review_propose",
+                "review_uphold",
+                "review_approve",
+            }:
                 made = Offer.objects.filter(claim_id=event.claim_id, made_at__lte=event.created_at)
                 if "offer_version" in data:
                     made = made.filter(version__lt=data["offer_version"])
@@ -566,12 +584,27 @@ class Casework(RuleBasedStateMachine):
                 review = Review.objects.get(pk=data["review"])
                 assert event.actor_id not in deciders(review.offer), event
             elif event.action in {"rejection_review_uphold", "rejection_review_reopen"}:
-                rejection = (
-                    events.filter(claim_id=event.claim_id, action="triage_reject", id__lt=event.id)
+                rejecters = events.filter(
+                    claim_id=event.claim_id, action="triage_reject", id__lt=event.id
+                ).values_list("actor_id", flat=True)
+                assert rejecters and event.actor_id not in set(rejecters), event
+            elif event.action == "assess_head":
+                # Re-assessing in a review decides it: not by anyone who shaped the offer.
+                stage = (
+                    events.filter(claim_id=event.claim_id, id__lt=event.id)
+                    .exclude(to_stage="")
                     .order_by("-id")
+                    .values_list("to_stage", flat=True)
                     .first()
                 )
-                assert rejection is not None and rejection.actor_id != event.actor_id, event
+                if stage == Stage.REVIEW:
+                    under_review = (
+                        Offer.objects.filter(claim_id=event.claim_id, made_at__lte=event.created_at)
+                        .order_by("-version")
+                        .first()
+                    )
+                    assert under_review is not None
+                    assert event.actor_id not in deciders(under_review), event
 
     @invariant()
     def every_amount_is_inside_its_band_and_under_its_cap(self) -> None:

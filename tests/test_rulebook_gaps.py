@@ -524,3 +524,170 @@ def test_a_distress_revision_outside_the_chosen_band_is_refused(people):
 
     assert refused.value.code == "outside_band"
     assert Decimal("800.00") > moderate.upper
+
+
+# --- Found by a review of this change: each fixed, each with its test -----------------
+
+
+def test_whoever_approved_the_offer_under_review_cannot_reassess_it_in_the_review(people):
+    from tests.factories import large_offer_in_review
+
+    claim = large_offer_in_review(people)
+    approver = claim.offers.get().approved_by
+    head = claim.heads_of_loss.get()
+    before = _snapshot(claim)
+
+    with pytest.raises(ClaimError) as refused:
+        services.head_of_loss_assess(
+            head_id=head.pk, actor=Actor.staff(approver), amount_allowed="900.00", reason="Less."
+        )
+
+    assert refused.value.code == "four_eyes"
+    assert _snapshot(claim) == before
+    head.refresh_from_db()
+    assert head.assessed_by_id != approver.pk
+
+
+def test_the_claim_page_offers_no_reassessment_to_who_shaped_the_offer(client, people):
+    from tests.factories import large_offer_in_review
+
+    claim = large_offer_in_review(people)
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    client.force_login(claim.offers.get().approved_by)
+    shaped = client.get(url).content.decode()
+    client.force_login(people.senior)
+    independent = client.get(url).content.decode()
+
+    assert "Save assessment" not in shaped
+    assert "Save assessment" in independent
+
+
+def test_a_part_revision_is_judged_with_what_was_accepted_before_it(people):
+    # £333.34 accepted; a revision of the £66.67 bank charges would keep the disputed
+    # part far below the threshold, so lower the threshold under the whole.
+    claim = ps.offer_made_with_three_heads(people)
+    claim.scheme.offer_approval_threshold = Decimal("350.00")
+    claim.scheme.save()
+    review = ps.accept_part(claim)
+
+    offer = ps.revise(review, people, amount="66.66")  # 333.34 + 66.66 = 400.00
+
+    review.refresh_from_db()
+    assert review.state == ReviewState.PENDING_APPROVAL
+    assert offer.made_at is None and offer.approved_by is None
+
+
+def test_a_second_review_says_what_was_accepted_first(people):
+    claim = ps.offer_made_with_three_heads(people)
+    offer = ps.revise(ps.accept_part(claim), people)
+    again = reviews.revised_offer_decline(
+        claim_id=claim.pk, actor=Actor.claimant(claim.pk), offer_id=offer.pk, reason="Low"
+    )
+    reviews.part_review_uphold(
+        review_id=again.pk, actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)), reason="Stands."
+    )
+
+    event = claim.events.get(action="part_review_uphold", data__review=again.pk)
+    context, _ = letter_context(claim, LetterKind.REVIEW_OUTCOME, event=event)
+
+    assert context["accepted_total"] == "£333.34"
+
+
+def test_as_assessed_in_a_second_review_is_the_band_the_item_was_last_set_in(people):
+    review = ps.distress_disputed(people)
+    moderate = review.claim.scheme.distress_bands.get(name__iexact="moderate")
+    disputed = review.disputed_items().get()
+    offer = reviews.part_review_revise(
+        review_id=review.pk,
+        actor=Actor.staff(people.senior),
+        reason="Moderate.",
+        amounts={disputed.pk: "700.00"},
+        bands={disputed.pk: moderate.pk},
+    )
+    claim = review.claim
+    again = reviews.revised_offer_decline(
+        claim_id=claim.pk, actor=Actor.claimant(claim.pk), offer_id=offer.pk, reason="Low"
+    )
+
+    revised = reviews.part_review_revise(
+        review_id=again.pk,
+        actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)),
+        reason="Top of moderate.",
+        amounts={again.disputed_items().get().pk: "750.00"},
+    )
+
+    assert revised.items.get().distress_band == moderate
+
+
+def test_numbers_that_are_not_plain_digits_never_break_the_review_page(client, people):
+    review = ps.distress_disputed(people)
+    claim = review.claim
+    item = review.disputed_items().get()
+    client.force_login(staff(roles.SENIOR_CASEWORKER))
+    url = reverse("admin:claims_claim_part_review", args=[claim.pk, review.pk])
+    claim.refresh_from_db()
+    before = _snapshot(claim)
+
+    # "²" is a digit to str.isdigit but not a number to int().
+    stale = client.post(
+        url,
+        {"decision": "revise", "reason": "More.", f"amount-{item.pk}": "200.00", "version": "²"},
+    )
+    assert stale.status_code == 302
+    assert _snapshot(claim) == before
+    revised = client.post(
+        url,
+        {
+            "decision": "revise",
+            "reason": "More.",
+            f"amount-{item.pk}": "200.00",
+            f"band-{item.pk}": "²",
+            "version": claim.version,
+        },
+    )
+
+    # Not a band: the item keeps the band it was assessed in.
+    assert revised.status_code == 302
+    review.refresh_from_db()
+    assert review.state == ReviewState.REVISED
+    assert review.revised_offer.items.get().distress_band.name.lower() == "minimal"
+
+
+def test_the_fund_counts_the_offer_under_review_not_a_returned_revision(people):
+    from claims.selectors import fund_summary
+    from tests.factories import large_offer_in_review, revise_above_threshold
+
+    claim = large_offer_in_review(people)
+    under_review = claim.offers.get().total
+    before = fund_summary(claim.scheme).offered
+    revise_above_threshold(claim)
+    services.offer_return(claim_id=claim.pk, actor=Actor.staff(people.senior), reason="Not yet.")
+
+    claim.refresh_from_db()
+    assert claim.stage == Stage.REVIEW
+    assert fund_summary(claim.scheme).offered == before
+    assert before >= under_review
+
+
+def test_whoever_rejected_a_claim_before_cannot_decide_a_later_rejection_review(people):
+    claim, first = _rejected_by_a_senior(people)
+    me = Actor.claimant(claim.pk)
+    second = staff(roles.SENIOR_CASEWORKER)
+    services.rejection_review_request(claim_id=claim.pk, actor=me, reason="Customer.")
+    services.rejection_review_decide(
+        claim_id=claim.pk, actor=Actor.staff(second), decision="reopen", reason="Fair."
+    )
+    services.claim_transition(
+        claim_id=claim.pk,
+        transition="triage_reject",
+        actor=Actor.staff(second),
+        reason="Still no order.",
+    )
+    services.rejection_review_request(claim_id=claim.pk, actor=me, reason="Look again.")
+
+    with pytest.raises(ClaimError) as refused:
+        services.rejection_review_decide(
+            claim_id=claim.pk, actor=Actor.staff(first), decision="uphold", reason="Right."
+        )
+
+    assert refused.value.code == "four_eyes"

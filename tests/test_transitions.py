@@ -60,7 +60,7 @@ def attempt(claim: Claim, name: str, people: People, actor: Actor | None = None)
         services.claim_close_incomplete(claim_id=pk, actor=actor, today=FAR_FUTURE)
     elif name in {"offer_propose", "offer_make"}:
         services.offer_propose(claim_id=pk, actor=actor)
-    elif name == "offer_approve":
+    elif name in {"offer_approve", "review_approve"}:
         services.offer_approve(claim_id=pk, actor=actor)
     elif name == "offer_return":
         services.offer_return(claim_id=pk, actor=actor, reason="Check the March charges")
@@ -109,7 +109,7 @@ def ready(stage: str, name: str, people: People) -> Claim:
     )
     if (name, stage) in partial_support.READY:
         return partial_support.READY[name, stage](people)
-    if name in {"review_propose", "review_return"} and stage in {
+    if name in {"review_propose", "review_return", "review_approve"} and stage in {
         Stage.REVIEW,
         Stage.OFFER_PENDING_APPROVAL,
     }:
