@@ -25,7 +25,7 @@ LETTER_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 help:
 	@echo "make run    install, migrate, load the demo scheme, start web + Celery worker + beat"
 	@echo "make run-prod  the production topology on this machine: gunicorn, a worker per queue,"
-	@echo "               beat, on the local PostgreSQL and Redis (README: Deployment)"
+	@echo "               beat, on the local PostgreSQL and Redis (docs/deployment.md)"
 	@echo "make test   install test tools and run the whole suite (SQLite, then PostgreSQL)"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  run the benchmarks in bench/"
@@ -52,7 +52,7 @@ run: $(VENV)/.installed-run letter-packages
 	DEBUG=true $(BIN)/python manage.py load_demo
 	DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start
 
-# The production topology on one machine (README "Deployment"), against the PostgreSQL and
+# The production topology on one machine (docs/deployment.md), against the PostgreSQL and
 # Redis already running here: its own database (created if missing) and Redis database,
 # its own keys under var/prod, JSON logs. Plain HTTP on loopback, so no HTTPS redirect and
 # no Secure cookies; a real deployment sits behind HTTPS and leaves both on.
@@ -136,7 +136,7 @@ letter-packages:
 	  echo "Install them with: sudo apt-get install$$missing" >&2; exit 1; \
 	fi
 
-# The sample settlement letter and its page images in docs/ (README shows them).
+# The sample settlement letter and its page images in docs/ (docs/letters.md shows them).
 sample-letter: $(VENV)/.installed-run letter-packages
 	@command -v pdftoppm >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; } || { echo "Install poppler-utils for pdftoppm" >&2; exit 1; }
 	$(BIN)/python docs/sample_letter.py

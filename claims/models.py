@@ -1529,7 +1529,7 @@ class Payment(models.Model):
 
 class StaffAccess(models.Model):
     """A member of staff looked at a claim's page, one of its evidence files or its full
-    bank details: who, what, when (README "Security", access audit). Append-only, one
+    bank details: who, what, when (docs/security.md, access audit). Append-only, one
     INSERT per look, kept apart from the claim's history so looks never crowd it."""
 
     class What(models.TextChoices):

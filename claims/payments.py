@@ -320,7 +320,7 @@ def bacs_text(value: str, limit: int = BACS_NAME_LENGTH) -> str:
 @transaction.atomic
 def payment_file(*, batch_id: int, actor: Actor) -> tuple[str, str]:
     """The batch's pending payments as the CSV a bank's bulk-payment upload takes (see
-    README: Payments), and its file name. The one export with full bank details: each
+    docs/payments.md), and its file name. The one export with full bank details: each
     claim in it gets a `payment_file_downloaded` audit event."""
     core.check_staff(actor, MANAGE)
     core.check_staff(actor, "claims.view_payment_details")

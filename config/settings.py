@@ -349,7 +349,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 
 # --- Security (issue 8): HTTPS, headers, cookies, session lifetimes -----------
-# README "Security" explains each; tests/security/ proves them. Production (DEBUG off)
+# docs/security.md explains each; tests/security/ proves them. Production (DEBUG off)
 # is HTTPS only; a deployment behind a proxy that ends TLS sets SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
@@ -450,7 +450,7 @@ USE_TZ = True
 
 # --- Production topology (issue 9): logs, request ids, /healthz, S3 ----------------
 # Processes: gunicorn (config/gunicorn.py), a Celery worker per queue, one beat
-# (Procfile.prod, `make run-prod`; README "Deployment"). PostgreSQL's persistent
+# (Procfile.prod, `make run-prod`; docs/deployment.md). PostgreSQL's persistent
 # connections and their health checks are set with DATABASES above.
 #
 # A request id on every request, log line and the Celery tasks a request causes, and

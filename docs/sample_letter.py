@@ -1,4 +1,4 @@
-"""Make the sample settlement letter shown in the README: docs/sample-settlement-letter.pdf
+"""Make the sample settlement letter shown in docs/letters.md: docs/sample-settlement-letter.pdf
 and a PNG of each of its first two pages.
 
     .venv/bin/python docs/sample_letter.py     (needs pdftoppm, from poppler-utils)

@@ -65,7 +65,7 @@ def page(request: HttpRequest, template: str, status: int = 200, **context: Any)
 
 
 # Every anonymous endpoint that looks something up or sends an email, with its limits per
-# network address and per target (README "Security" lists them). Counted in the cache:
+# network address and per target (docs/security.md lists them). Counted in the cache:
 # Redis in production, so every web process and machine shares one count.
 RATE_LIMITS: dict[str, tuple[str, str]] = {
     "identify": ("20/10m", "5/15m"),  # target: the notice code typed
