@@ -4,9 +4,10 @@ Who is acting (`Actor`), what a refusal says (`ClaimError`), and the mechanics a
 checks that every service shares: the claim locked (`lock_claim`), who may act
 (`check_staff`, `check_actor`, `check_can`), that nobody changed it meanwhile
 (`check_version`), the move itself with its audit event, status update and letter
-(`move`), and the record of a change that moves no stage (`record`, `touch`).
-Services, reviews, payments, privacy and the clock call these; none of them keeps a
-rule of its own.
+(`move`), and the record of a change that moves no stage (`record`, `touch`); and
+the rules of a money decision (at the end: four eyes, a reviewer's independence, bands
+and caps). Services, reviews, payments, privacy and the clock call these; none of them
+keeps a rule of its own.
 """
 
 from __future__ import annotations

@@ -505,8 +505,8 @@ def _four_eyes_refusal(
             "caseworker must decide it."
         )
     if name in _REJECTION_DECISIONS:
-        rejections = [event for event in events if event.action == "triage_reject"]
-        if rejections and rejections[-1].actor_id == user.pk:
+        rejecters = {event.actor_id for event in events if event.action == "triage_reject"}
+        if user.pk in rejecters:
             return (
                 "You rejected this claim, so another senior caseworker must review the rejection."
             )

@@ -691,3 +691,42 @@ def test_whoever_rejected_a_claim_before_cannot_decide_a_later_rejection_review(
         )
 
     assert refused.value.code == "four_eyes"
+
+
+def test_the_claim_page_offers_the_rejection_review_only_to_who_did_not_reject(client, people):
+    claim, rejecter = _rejected_by_a_senior(people)
+    services.rejection_review_request(
+        claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I was a customer."
+    )
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+
+    client.force_login(rejecter)
+    as_rejecter = client.get(url).content.decode()
+    client.force_login(staff(roles.SENIOR_CASEWORKER))
+    as_other = client.get(url).content.decode()
+
+    assert "Uphold the rejection and close" not in as_rejecter
+    assert "You rejected this claim" in as_rejecter
+    assert "Uphold the rejection and close" in as_other
+    assert "Reopen the claim for triage" in as_other
+
+
+def test_reopening_a_rejection_through_the_claim_page(client, people):
+    claim, _ = _rejected_by_a_senior(people)
+    services.rejection_review_request(
+        claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I was a customer."
+    )
+    claim.refresh_from_db()
+    client.force_login(staff(roles.SENIOR_CASEWORKER))
+
+    client.post(
+        reverse("admin:claims_claim_transition", args=[claim.pk]),
+        {
+            "transition": "rejection_review_reopen",
+            "reason": "The order is on your statement.",
+            "version": claim.version,
+        },
+    )
+
+    claim.refresh_from_db()
+    assert claim.stage == Stage.TRIAGE
