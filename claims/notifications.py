@@ -238,6 +238,12 @@ def status_update_context(update: StatusUpdate) -> dict[str, Any]:
         context.update(_offer_context(_offer_for(claim, event)))
     if kind == "paid":
         context.update(_revised_offer_now_open(claim))
+    if kind == "offer_being_checked":
+        # A review's revision waits for approval as a first offer does.
+        context["revision"] = event is not None and event.action in {
+            "review_propose",
+            "part_review_propose",
+        }
     if kind in {"payment_pending", "paid"}:
         # The amount sent (claims.payments.payable_amount, kept on the payment row).
         payment = claim.payments.exclude(state="failed").order_by("-created_at", "-id").first()

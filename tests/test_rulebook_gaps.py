@@ -384,7 +384,10 @@ def test_a_revision_above_the_threshold_waits_unseen_for_approval(people):
     assert offer.made_at is None and offer.approved_by is None
     assert offer.total > review.claim.scheme.offer_approval_threshold
     event = review.claim.events.get(action="part_review_propose")
-    assert review.claim.status_updates.get(event=event).kind == "offer_being_checked"
+    update = review.claim.status_updates.get(event=event)
+    assert update.kind == "offer_being_checked"
+    assert "worked out a revised offer" in notifications._status_update_email(update).body
+    assert "£1,500" not in notifications._status_update_email(update).body
     assert not LetterRequest.objects.filter(event=event).exists()
     # The revised item carries the band the reviewer chose; the head keeps its own.
     (item,) = offer.items.all()
