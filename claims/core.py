@@ -97,12 +97,14 @@ def lock_claim(claim_id: int, *, only: tuple[str, ...] | None = None) -> Claim:
         raise ClaimError("There is no such claim.", code="not_found") from None
 
 
-def check_staff(actor: Actor, permission: str) -> None:
+def check_staff(actor: Actor, permission: str, *, doing: str = "this") -> None:
+    """Refuse anyone but an active staff member whose role holds `permission`; the
+    refusal names what they tried (`doing`: "sending notices")."""
     user = actor.user
     if actor.kind != ActorKind.STAFF or user is None:
         raise ClaimError("Only staff can do this.", code="forbidden")
     if not (user.is_active and user.is_staff and user.has_perm(permission)):
-        raise ClaimError("Your role does not allow this.", code="forbidden")
+        raise ClaimError(f"Your role does not allow {doing}.", code="forbidden")
 
 
 def check_actor(claim: Claim, actor: Actor, transition: Transition) -> None:

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from claims.core import ClaimError
+from claims.core import Actor, ClaimError, check_staff
 from claims.models import NoticeCampaign, RegisterEntry, Scheme
 from claims.notifications import (
     describe_error,
@@ -46,8 +46,7 @@ ACTIVE = (NoticeCampaign.State.RUNNING, NoticeCampaign.State.PAUSED)
 
 
 def _check_may_send(user: Any) -> None:
-    if not (user.is_active and user.is_staff and user.has_perm("claims.send_notices")):
-        raise ClaimError("Your role does not allow sending notices.", code="forbidden")
+    check_staff(Actor.staff(user), "claims.send_notices", doing="sending notices")
 
 
 def _unsent(campaign: NoticeCampaign) -> QuerySet[RegisterEntry]:

@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
-from claims.core import Actor, ClaimError
+from claims.core import Actor, check_staff
 from claims.models import (
     CROCKFORD,
     RegisterEntry,
@@ -215,9 +215,7 @@ def register_import(*, scheme_id: int, upload: IO[Any], actor: Actor) -> ImportR
 
     Columns (by header, any order): notice_code (blank: one is generated),
     full_name and postcode (required), email, address, external_id."""
-    user = actor.user
-    if not (user and user.is_active and user.is_staff and user.has_perm("claims.import_register")):
-        raise ClaimError("Your role does not allow importing the register.", code="forbidden")
+    check_staff(actor, "claims.import_register", doing="importing the register")
     # One import at a time per scheme, so two cannot both pass the duplicate check.
     scheme = Scheme.objects.select_for_update().get(pk=scheme_id)
     result = ImportResult()
