@@ -32,6 +32,7 @@ from claims.models import (
     OfferItem,
     RegisterEntry,
     Scheme,
+    StaffAccess,
     StatusUpdate,
     generate_notice_code,
     normalise_notice_code,
@@ -368,4 +369,18 @@ class StatusUpdateAdmin(OutboxAdminMixin, ReadOnlyAdmin):
     ]
 
 
-from claims import access_audit_admin  # noqa: E402, F401  (registers the staff access log)
+@admin.register(StaffAccess)
+class StaffAccessAdmin(ReadOnlyAdmin):
+    """The staff access log: who looked at which claim, what and when. For senior
+    caseworkers and scheme administrators (claims.view_staffaccess); nobody can change
+    or delete a row."""
+
+    list_display = ["at", "user", "what", "claim", "object_id"]
+    list_filter = ["what", "at"]
+    list_select_related = ["user", "claim"]
+    search_fields = ["claim__reference", "user__username"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("claims.view_staffaccess"))
