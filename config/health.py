@@ -17,12 +17,13 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-PATH = "/healthz"
+PATH = settings.HEALTH_CHECK_PATH
 log = logging.getLogger(__name__)
 
 

@@ -96,9 +96,10 @@ class RequestIdMiddleware:
 
 
 def _unrouted(request: HttpRequest) -> str:
-    from config.health import PATH
+    from django.conf import settings
 
-    return PATH if request.path_info.rstrip("/") == PATH else "(no route)"
+    path = settings.HEALTH_CHECK_PATH
+    return path if request.path_info.rstrip("/") == path else "(no route)"
 
 
 # --- Celery ----------------------------------------------------------------------

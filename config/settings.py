@@ -460,6 +460,8 @@ MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
     *MIDDLEWARE,
 ]
+# Where load balancers probe (config/health.py answers it; the request log names it).
+HEALTH_CHECK_PATH = "/healthz"
 # json: one JSON object per line, for a log collector (default without DEBUG); text: for people.
 LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "text"}:
