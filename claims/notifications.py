@@ -54,6 +54,8 @@ from claims.models import (
     Claim,
     Message,
     Offer,
+    Review,
+    ReviewState,
     StaffDigest,
     Stage,
     StatusUpdate,
@@ -271,8 +273,6 @@ def status_update_context(update: StatusUpdate) -> dict[str, Any]:
 def _revised_offer_now_open(claim: Claim) -> dict[str, Any]:
     """A revised offer for a disputed part that the claimant can accept now the first
     part is paid, and until when (claims.core.revised_offers_open)."""
-    from claims.models import Review, ReviewState
-
     review = (
         Review.objects.filter(
             claim=claim, state=ReviewState.REVISED, revised_offer__accept_by__isnull=False

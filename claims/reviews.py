@@ -412,6 +412,18 @@ def part_review_return(
     return review
 
 
+def _lock_revised_offer(claim_id: int, actor: Actor, offer_id: int) -> tuple[Claim, Offer, Review]:
+    """The claim, locked, with a revised offer made to its own claimant and the review
+    that made it: what the claimant's answers to a revised offer start from."""
+    claim = core.lock_claim(claim_id)
+    core.check_actor(claim, actor, TRANSITIONS["revised_offer_accept"])
+    offer = _offer_made(claim, offer_id)
+    review = Review.objects.select_for_update().filter(claim=claim, revised_offer=offer).first()
+    if review is None:
+        raise ClaimError("There is no such offer on your claim.", code="not_found")
+    return claim, offer, review
+
+
 @transaction.atomic
 def revised_offer_decline(
     *,
@@ -427,12 +439,7 @@ def revised_offer_decline(
     revised offer, every item disputed with the claimant's reason. The part they
     accepted first is paid as before. Returns the new review."""
     today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_actor(claim, actor, TRANSITIONS["revised_offer_accept"])
-    offer = _offer_made(claim, offer_id)
-    review = Review.objects.select_for_update().filter(claim=claim, revised_offer=offer).first()
-    if review is None:
-        raise ClaimError("There is no such offer on your claim.", code="not_found")
+    claim, offer, review = _lock_revised_offer(claim_id, actor, offer_id)
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
         raise ClaimError(
@@ -471,12 +478,7 @@ def revised_offer_accept(
     part they accepted first is paid: the claim then goes back to ACCEPTED and the extra
     amount is paid as a payment of its own, so no offer is ever paid twice."""
     today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_actor(claim, actor, TRANSITIONS["revised_offer_accept"])
-    offer = _offer_made(claim, offer_id)
-    review = Review.objects.select_for_update().filter(claim=claim, revised_offer=offer).first()
-    if review is None:
-        raise ClaimError("There is no such offer on your claim.", code="not_found")
+    claim, offer, review = _lock_revised_offer(claim_id, actor, offer_id)
     if review.state == ReviewState.ACCEPTED:
         return claim  # a double click finds it accepted already
     core.check_version(claim, expected_version)
