@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from claims import outbox
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WORK = Path(tempfile.mkdtemp(prefix="redress-bench-letters-"))
@@ -175,7 +177,7 @@ def request_letters(claims: list, count: int) -> list[int]:
 
     with transaction.atomic():
         return [
-            letters.letter_request_add(
+            outbox.letter_request_add(
                 claim=claim,
                 kind=LetterKind.SETTLEMENT_OFFER,
                 event=letters.latest_letter_event(claim),

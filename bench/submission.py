@@ -11,7 +11,7 @@ PostgreSQL is one statement (services._claim_submit_at_once): the claim's UPDATE
 checks its stage, its version, its heads of loss and the scheme's window, and the audit
 event, status update and letter request it writes; then one message to the broker
 carrying the status update, the letter and the flag check
-(claims.notifications.published_together). Flags are found by the worker, not in the
+(claims.outbox.published_together). Flags are found by the worker, not in the
 request (claims.flags). Both views run with prepared statements, as deployed
 (DATABASE_PREPARED_STATEMENTS).
 

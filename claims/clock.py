@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from claims import notifications, services
+from claims import outbox, services
 from claims.core import Actor, ClaimError
 from claims.models import AuditEvent, Claim, Offer, Review, ReviewState, Stage, StatusUpdate
 from claims.workdays import add_working_days, is_working_day
@@ -84,7 +84,7 @@ def _remind(claim_id: int, today: dt.date) -> int:
     keys = [f"reminder:{event.pk}:{n}" for n in range(number, 3)]
     if StatusUpdate.objects.filter(dedupe_key__in=keys).exists():
         return 0
-    update = notifications.status_update_add(
+    update = outbox.status_update_add(
         claim=claim, kind="reminder", stage=claim.stage, event=event, dedupe_key=keys[0]
     )
     return int(update is not None)
@@ -176,7 +176,7 @@ def _warn(claim_id: int, today: dt.date, horizon: dt.date) -> int:
     offer = _expiring_offer(claim)
     if offer is None or offer.accept_by is None or not today <= offer.accept_by <= horizon:
         return 0
-    update = notifications.status_update_add(
+    update = outbox.status_update_add(
         claim=claim,
         kind="offer_expiring",
         stage=claim.stage,
@@ -237,7 +237,7 @@ def send_digests(*, today: dt.date | None = None) -> int:
     written = 0
     for row in counts:
         with transaction.atomic():
-            digest = notifications.staff_digest_add(
+            digest = outbox.staff_digest_add(
                 user_id=row["assigned_to"], day=today, claim_count=row["count"]
             )
         written += digest is not None

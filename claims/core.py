@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists
 from django.utils import timezone
 
-from claims.letters import letters_for_transition
 from claims.models import (
     REJECTION_REVIEW_WORKING_DAYS,
     TRANSITIONS,
@@ -36,7 +35,7 @@ from claims.models import (
     Transition,
 )
 from claims.money import MoneyError, format_money, parse_money, round_money
-from claims.notifications import status_update_add
+from claims.outbox import letters_for_transition, status_update_add
 from claims.workdays import add_working_days
 
 if TYPE_CHECKING:
@@ -219,7 +218,7 @@ def move(
     )
     # Queued for delivery once this transaction commits (claims.notifications).
     status_update_add(claim=claim, event=event, kind=transition.update, stage=transition.target)
-    # The letter this change sends, if any (claims.letters.AUTOMATIC_LETTERS), likewise.
+    # The letter this change sends, if any (claims.domain.letters.AUTOMATIC_LETTERS), likewise.
     letters_for_transition(claim=claim, event=event)
     return event
 

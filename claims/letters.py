@@ -30,6 +30,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from claims.domain.letters import AUTOMATIC_LETTERS, TITLES
 from claims.letter_pdf import LetterAssetRefused, LetterError, LetterTimeout, renderer
 from claims.models import (
     REJECTION_REVIEW_WORKING_DAYS,
@@ -45,6 +46,7 @@ from claims.models import (
     Offer,
 )
 from claims.money import format_money
+from claims.outbox import LETTER_BATCH_TASK, LETTER_TASK, _publish_on_commit
 from claims.workdays import add_working_days
 
 if TYPE_CHECKING:
@@ -52,8 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LETTER_TASK = "claims.tasks.letter_generate"
-LETTER_BATCH_TASK = "claims.tasks.letter_batch_queue"
 # How long a rejected claimant has to ask us to look again (decision letters), from the
 # day of the rejection: the rule is claims.core.rejection_review_by's.
 REVIEW_REQUEST_WORKING_DAYS = REJECTION_REVIEW_WORKING_DAYS
@@ -62,34 +62,6 @@ REVIEW_REQUEST_WORKING_DAYS = REJECTION_REVIEW_WORKING_DAYS
 QUOTE_LIMIT = 300
 # A reason or question staff wrote for the claimant is printed in full up to this.
 TEXT_LIMIT = 4000
-
-TITLES: dict[str, str] = {
-    LetterKind.ACKNOWLEDGEMENT: "We have received your claim",
-    LetterKind.INFORMATION_REQUEST: "We need more information about your claim",
-    LetterKind.SETTLEMENT_OFFER: "Our offer to settle your claim",
-    LetterKind.DECISION: "Our decision on your claim",
-    LetterKind.REVIEW_OUTCOME: "The outcome of your review",
-    LetterKind.PAYMENT_CONFIRMATION: "We have paid your compensation",
-}
-
-# The transitions that send the claimant a letter, and which. Every other move is told
-# by email alone (claims.notifications).
-AUTOMATIC_LETTERS: dict[str, LetterKind] = {
-    "submit": LetterKind.ACKNOWLEDGEMENT,
-    "information_request": LetterKind.INFORMATION_REQUEST,
-    "offer_make": LetterKind.SETTLEMENT_OFFER,
-    "offer_approve": LetterKind.SETTLEMENT_OFFER,
-    "triage_reject": LetterKind.DECISION,
-    "review_revise": LetterKind.REVIEW_OUTCOME,
-    "review_uphold": LetterKind.REVIEW_OUTCOME,
-    "review_approve": LetterKind.REVIEW_OUTCOME,
-    "rejection_review_uphold": LetterKind.REVIEW_OUTCOME,
-    # The review of a disputed part (claims.reviews): the claim's stage does not move.
-    "part_review_revise": LetterKind.REVIEW_OUTCOME,
-    "part_review_approve": LetterKind.REVIEW_OUTCOME,
-    "part_review_uphold": LetterKind.REVIEW_OUTCOME,
-    "payment_confirm": LetterKind.PAYMENT_CONFIRMATION,
-}
 
 
 # --- What each letter says ---------------------------------------------------------
@@ -357,18 +329,6 @@ def _part_review_context(claim: Claim, event: AuditEvent, context: dict[str, Any
     )
 
 
-def letter_title_for(event: AuditEvent | None) -> str:
-    """The title of the letter a change sends, for its status update email to mention;
-    "" if it sends none."""
-    kind = letter_kind_for(event) if event is not None else None
-    return TITLES[kind] if kind is not None else ""
-
-
-def letter_kind_for(event: AuditEvent) -> LetterKind | None:
-    """The letter a change sends (`AUTOMATIC_LETTERS`), if any."""
-    return AUTOMATIC_LETTERS.get(event.action)
-
-
 def letter_html(kind: str, context: dict[str, Any]) -> str:
     # The template name comes from our own list of kinds, never from input.
     return render_to_string(f"letters/{LetterKind(kind).value}.html", context)
@@ -410,39 +370,6 @@ def render_letter(
 
 
 # --- Requests, generation and storage -------------------------------------------------
-
-
-def _publish_on_commit(task_name: str, *args: Any) -> None:
-    """Queue a letters task once the caller's transaction commits (the request row is
-    the record; the sweeper covers a broker that is down at that moment)."""
-    from claims import letter_tasks  # noqa: F401  (registers the tasks by name)
-    from claims.notifications import publish_on_commit
-
-    publish_on_commit(task_name, *args)
-
-
-def letter_request_add(
-    *,
-    claim: Claim,
-    kind: str,
-    event: AuditEvent | None = None,
-    batch: LetterBatch | None = None,
-) -> LetterRequest:
-    """Ask for a letter in the caller's transaction; it is queued once that commits."""
-    request = LetterRequest.objects.create(
-        claim=claim, kind=kind, event=event, batch=batch, next_attempt_at=timezone.now()
-    )
-    _publish_on_commit(LETTER_TASK, request.pk)
-    return request
-
-
-def letters_for_transition(*, claim: Claim, event: AuditEvent) -> LetterRequest | None:
-    """The letter a stage change sends, if it sends one (`AUTOMATIC_LETTERS`). Called by
-    the services inside the change's own transaction."""
-    kind = letter_kind_for(event)
-    if kind is None:
-        return None
-    return letter_request_add(claim=claim, kind=kind, event=event)
 
 
 def _latest_letter_event() -> Any:
@@ -501,7 +428,7 @@ def letter_batch_create(*, claims: QuerySet[Claim], user: Any) -> LetterBatch:
 
 def letter_batch_queue(batch_id: int) -> int:
     """Queue each pending request of a batch on the letters queue. Returns how many."""
-    from claims.notifications import publish
+    from claims.outbox import publish
 
     ids = LetterRequest.objects.filter(
         batch_id=batch_id, state=LetterRequest.State.PENDING
@@ -617,7 +544,7 @@ def retry_seconds() -> float:
 def letter_requests_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
     """Queue again each pending letter request that is overdue: its message was lost to a
     broker outage or a worker crash. Returns how many were queued."""
-    from claims.notifications import requeue_overdue
+    from claims.outbox import requeue_overdue
 
     return requeue_overdue(LetterRequest, LETTER_TASK, now=now or timezone.now(), limit=limit)
 

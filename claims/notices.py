@@ -28,13 +28,8 @@ from django.utils import timezone
 
 from claims.core import Actor, ClaimError, check_staff
 from claims.models import NoticeCampaign, RegisterEntry, Scheme
-from claims.notifications import (
-    describe_error,
-    is_permanent,
-    make_email,
-    message_id,
-    publish_on_commit,
-)
+from claims.notifications import describe_error, is_permanent, make_email, message_id
+from claims.outbox import publish_on_commit
 
 log = logging.getLogger(__name__)
 

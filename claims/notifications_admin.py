@@ -14,7 +14,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from claims import notices, notifications
+from claims import notices
+from claims.actions import emails
 from claims.admin_mixins import NoWritesMixin
 from claims.core import ClaimError
 from claims.models import NoticeCampaign, Scheme, StaffDigest, StatusUpdate
@@ -36,7 +37,7 @@ class OutboxAdminMixin:
     @admin.action(description="Send the selected failed emails again", permissions=["resend"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        resent = notifications.outbox_resend(model=self.model, ids=ids, actor=request.user)
+        resent = emails.outbox_resend(model=self.model, ids=ids, actor=request.user)
         note = f"{resent} failed email{'s' if resent != 1 else ''} will be sent again."
         if left := len(ids) - resent:
             note += f" {left} not failed, so left as {'they were' if left != 1 else 'it was'}."

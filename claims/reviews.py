@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from claims import core, services
 from claims.core import Actor, ClaimError
-from claims.letters import letters_for_transition
 from claims.models import (
     REVIEW_MOVES,
     TRANSITIONS,
@@ -38,7 +37,7 @@ from claims.models import (
     Stage,
 )
 from claims.money import format_money
-from claims.notifications import status_update_add
+from claims.outbox import letters_for_transition, status_update_add
 from claims.partial import accepted_amount, accepted_so_far, disputed_amount
 from claims.payments import fund_check_offer
 

@@ -21,8 +21,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from claims import core
 from claims.core import Actor, ClaimError, lost_time_amount, parse_hours
+from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.flags import FLAGS_TASK, claim_flags_bank_account
-from claims.letters import AUTOMATIC_LETTERS, LETTER_TASK
 from claims.models import (
     TRANSITIONS,
     ActorKind,
@@ -44,9 +44,10 @@ from claims.models import (
     generate_verification_code,
     normalise_postcode,
 )
-from claims.notifications import (
+from claims.notifications import address_problem
+from claims.outbox import (
+    LETTER_TASK,
     STATUS_UPDATE_TASK,
-    address_problem,
     publish_on_commit,
     published_together,
     status_update_add,

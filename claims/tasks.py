@@ -15,7 +15,7 @@ from typing import Any
 from celery import shared_task
 from celery.app.task import Task
 
-from claims import clock, flags, notices, notifications
+from claims import clock, flags, notices, notifications, outbox
 from claims.notifications import Outcome
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,12 @@ def staff_digest_send(self: Task, digest_id: int) -> str:
 
 @shared_task(name="claims.tasks.publish_together")
 def publish_together(messages: list[list[Any]]) -> int:
-    return notifications.publish_each(messages)
+    return outbox.publish_each(messages)
 
 
 @shared_task(name="claims.tasks.outbox_sweep")
 def outbox_sweep() -> str:
-    queued = notifications.outbox_sweep()
+    queued = outbox.outbox_sweep()
     revived = notices.notice_campaigns_revive()
     return f"queued {queued}, revived {revived} campaign(s)"
 

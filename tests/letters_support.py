@@ -9,6 +9,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from claims import letters
+from claims.domain.letters import AUTOMATIC_LETTERS, letter_kind_for
 from claims.models import Claim, Letter, LetterKind
 
 
@@ -31,10 +32,10 @@ def render(claim: Claim, kind: str, **kwargs: Any) -> letters.RenderedLetter:
     event = next(
         (
             event
-            for event in claim.events.filter(action__in=list(letters.AUTOMATIC_LETTERS)).order_by(
+            for event in claim.events.filter(action__in=list(AUTOMATIC_LETTERS)).order_by(
                 "-created_at", "-id"
             )
-            if letters.letter_kind_for(event) == kind
+            if letter_kind_for(event) == kind
         ),
         None,
     )

@@ -20,7 +20,8 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from claims import letter_pdf, letters, services
+from claims import letter_pdf, services
+from claims.domain.letters import TITLES
 from claims.letter_samples import sample_claim_with_offer, sample_logo_png
 from claims.models import LetterKind, Stage
 from claims.services import Actor
@@ -71,7 +72,7 @@ def test_every_letter_has_title_author_subject_language_and_tags(kind, scheme, p
     info = reader.metadata
     root = reader.trailer["/Root"]
 
-    assert info.title == f"{letters.TITLES[kind]} – {claim.reference}"
+    assert info.title == f"{TITLES[kind]} – {claim.reference}"
     assert info.subject == claim.reference
     assert info.author == scheme.organisation
     assert root["/Lang"] == "en-GB"

@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from claims import letter_pdf, letter_tasks, letters, roles
+from claims import letter_pdf, letter_tasks, letters, outbox, roles
 from claims.access import access_link_issue
+from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.letter_samples import sample_claim_with_offer
 from claims.models import Letter, LetterBatch, LetterKind, LetterRequest, Stage
 from tests.factories import claim_in_stage, staff
@@ -51,7 +52,7 @@ def test_stage_changes_ask_for_their_letters_in_the_same_transaction(stage, kind
     assert requested == kinds
     for request in claim.letter_requests.all():
         assert request.event is not None
-        assert letters.AUTOMATIC_LETTERS[request.event.action] == request.kind
+        assert AUTOMATIC_LETTERS[request.event.action] == request.kind
 
 
 def test_a_letter_request_is_queued_only_once_the_change_commits(
@@ -59,9 +60,7 @@ def test_a_letter_request_is_queued_only_once_the_change_commits(
 ):
     claim = claim_in_stage(Stage.TRIAGE, people=people)
     published = []
-    monkeypatch.setattr(
-        "claims.notifications.publish", lambda name, *args: published.append((name, args))
-    )
+    monkeypatch.setattr("claims.outbox.publish", lambda name, *args: published.append((name, args)))
     from claims import services
     from claims.services import Actor
 
@@ -74,7 +73,7 @@ def test_a_letter_request_is_queued_only_once_the_change_commits(
         )
 
     request = claim.letter_requests.get(kind=LetterKind.DECISION)
-    assert (letters.LETTER_TASK, (request.pk,)) in published
+    assert (outbox.LETTER_TASK, (request.pk,)) in published
 
 
 def test_the_worker_makes_a_requested_letter_once_however_often_it_runs(people):
@@ -175,9 +174,7 @@ def test_the_sweeper_queues_again_a_request_left_pending(people, monkeypatch):
         next_attempt_at=timezone.now() - dt.timedelta(hours=1)
     )
     published = []
-    monkeypatch.setattr(
-        "claims.notifications.publish", lambda name, *args: published.append(args) or True
-    )
+    monkeypatch.setattr("claims.outbox.publish", lambda name, *args: published.append(args) or True)
 
     assert letters.letter_requests_sweep() == 1
     assert published == [(request.pk,)]
@@ -311,7 +308,7 @@ def test_a_senior_caseworker_makes_chosen_claims_letters_again_from_the_claims_l
     draft = claim_in_stage(Stage.DRAFT, people=people)
     published = []
     monkeypatch.setattr(
-        "claims.notifications.publish",
+        "claims.outbox.publish",
         lambda name, *args: published.append((name, args)) or True,
     )
     client.force_login(people.senior)
@@ -330,7 +327,7 @@ def test_a_senior_caseworker_makes_chosen_claims_letters_again_from_the_claims_l
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:claims_letterbatch_change", args=[batch.pk])
     assert (batch.total, batch.skipped, batch.created_by) == (2, 1, people.senior)
-    assert (letters.LETTER_BATCH_TASK, (batch.pk,)) in published
+    assert (outbox.LETTER_BATCH_TASK, (batch.pk,)) in published
     assert letters.letter_batch_queue(batch.pk) == 2
 
 

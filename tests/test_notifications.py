@@ -16,7 +16,8 @@ from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone
 
-from claims import access, notifications, payments, services
+from claims import access, notifications, outbox, payments, services
+from claims.actions import emails
 from claims.models import TRANSITIONS, AccessLink, AuditEvent, Claim, Stage, StatusUpdate
 from claims.notifications import Outcome
 from claims.services import Actor, ClaimError
@@ -44,7 +45,7 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...
         calls.append((task_name, args))
         return True
 
-    monkeypatch.setattr(notifications, "publish", record)
+    monkeypatch.setattr(outbox, "publish", record)
     return calls
 
 
@@ -266,7 +267,7 @@ def test_a_broker_outage_at_commit_keeps_the_change_and_the_pending_row(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.claim_submit(claim_id=claim.pk, actor=Actor.claimant(claim.pk),
                               statement_of_truth=True)  # fmt: skip
-    # Queued inside the submission's one message (claims.notifications.published_together).
+    # Queued inside the submission's one message (claims.outbox.published_together).
     assert any("claims.tasks.status_update_send" in repr(c.args) for c in callbacks)
     claim.refresh_from_db()
     assert claim.stage == Stage.SUBMITTED
@@ -460,15 +461,15 @@ def test_the_sweeper_requeues_only_pending_rows_overdue_by_the_sweep_interval(
             next_attempt_at=start + dt.timedelta(minutes=10)
         )
     with time_machine.travel(start + dt.timedelta(seconds=299), tick=False):
-        assert notifications.outbox_sweep() == 0
+        assert outbox.outbox_sweep() == 0
     with time_machine.travel(start + dt.timedelta(seconds=301), tick=False):
-        assert notifications.outbox_sweep() == 1
+        assert outbox.outbox_sweep() == 1
         assert published == [("claims.tasks.status_update_send", (lost.pk,))]
         # Swept rows get a fresh due time: the next sweep a minute later leaves them be.
     with time_machine.travel(start + dt.timedelta(seconds=361), tick=False):
-        assert notifications.outbox_sweep() == 0
+        assert outbox.outbox_sweep() == 0
     with time_machine.travel(start + dt.timedelta(minutes=16), tick=False):
-        assert notifications.outbox_sweep() == 2
+        assert outbox.outbox_sweep() == 2
     assert sorted(args[0] for _, args in published[1:]) == sorted([lost.pk, waiting.pk])
 
 
@@ -483,7 +484,7 @@ def test_the_sweeper_keeps_a_row_pending_when_the_broker_is_still_down(
     monkeypatch.setattr(app, "send_task", broker_down)
     update = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=6)):
-        assert notifications.outbox_sweep() == 0
+        assert outbox.outbox_sweep() == 0
     update.refresh_from_db()
     assert update.state == StatusUpdate.State.PENDING
 
@@ -502,7 +503,7 @@ def test_send_again_gives_a_failed_email_a_fresh_set_of_attempts_and_is_audited(
     )
     sent = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people).status_updates.get()
     with django_capture_on_commit_callbacks(execute=True):
-        resent = notifications.outbox_resend(
+        resent = emails.outbox_resend(
             model=StatusUpdate, ids=[update.pk, sent.pk], actor=caseworker
         )
     assert resent == 1

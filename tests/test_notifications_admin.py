@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from claims import notifications
+from claims import notifications, outbox
 from claims.models import NoticeCampaign, StatusUpdate
 from claims.notifications import Outcome
 from tests.factories import RegisterEntryFactory, claim_in_stage
@@ -20,7 +20,7 @@ CHANGELIST = "/admin/claims/statusupdate/"
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
     calls: list[tuple[str, tuple[Any, ...]]] = []
-    monkeypatch.setattr(notifications, "publish", lambda name, *args: calls.append((name, args)))
+    monkeypatch.setattr(outbox, "publish", lambda name, *args: calls.append((name, args)))
     return calls
 
 

@@ -15,7 +15,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
 import claims.tasks  # noqa: F401  (registers the tasks run below)
-from claims import notices, notifications
+from claims import notices, notifications, outbox
 from claims.models import NoticeCampaign, RegisterEntry
 from claims.services import ClaimError
 from config.celery import app
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def queue(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
     """The broker: tasks published (after commit) wait here until `drain` runs them."""
     waiting: list[tuple[str, tuple[Any, ...]]] = []
-    monkeypatch.setattr(notifications, "publish", lambda name, *args: waiting.append((name, args)))
+    monkeypatch.setattr(outbox, "publish", lambda name, *args: waiting.append((name, args)))
     return waiting
 
 

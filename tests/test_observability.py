@@ -13,7 +13,7 @@ import pytest
 from celery.signals import before_task_publish
 from django.test import Client
 
-from claims import notifications
+from claims import outbox
 from claims.models import Stage
 from config.observability import (
     TASK_HEADER,
@@ -140,18 +140,18 @@ def test_a_status_update_queued_by_a_change_carries_the_request_id_in_its_header
     assert all(h[TASK_HEADER] == "req-claim-change-42" for h in published_headers)
     queued = []
     for h in published_headers:
-        if h["task"] == notifications.PUBLISH_TOGETHER_TASK:
+        if h["task"] == outbox.PUBLISH_TOGETHER_TASK:
             (messages,) = h["body"][0]
             queued += [name for name, _args in messages]
         else:
             queued.append(h["task"])
-    assert queued.count(notifications.STATUS_UPDATE_TASK) == claim.status_updates.count() >= 1
+    assert queued.count(outbox.STATUS_UPDATE_TASK) == claim.status_updates.count() >= 1
 
 
 @pytest.mark.django_db
 def test_a_task_queued_outside_any_request_carries_no_request_id(
     published_headers: list[dict[str, Any]],
 ) -> None:
-    assert notifications.publish(notifications.STATUS_UPDATE_TASK, 1)
+    assert outbox.publish(outbox.STATUS_UPDATE_TASK, 1)
     (headers,) = published_headers
     assert TASK_HEADER not in headers

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from claims import partial, reviews, services
-from claims.letters import AUTOMATIC_LETTERS
+from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.models import (
     REVIEW_MOVES,
     TRANSITIONS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from claims import letters
+from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.models import LetterKind
 from claims.services import Actor
 from tests import partial_support as ps
@@ -83,4 +83,4 @@ def test_payment_letter_for_the_revised_part_pays_only_the_extra(people):
     text = pdf_text(render(claim, LetterKind.PAYMENT_CONFIRMATION).pdf)
 
     assert "We paid you £66.66" in text
-    assert letters.AUTOMATIC_LETTERS["payment_confirm"] == LetterKind.PAYMENT_CONFIRMATION
+    assert AUTOMATIC_LETTERS["payment_confirm"] == LetterKind.PAYMENT_CONFIRMATION

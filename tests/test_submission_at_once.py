@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import models
 
-from claims import notifications, services
+from claims import outbox, services
 from claims.models import AuditEvent, Claim, LetterRequest, Stage, StatusUpdate
 from claims.services import Actor, ClaimError
 from tests.factories import SchemeFactory, draft_claim, draft_with_a_loss
@@ -34,7 +34,7 @@ def _values(row: models.Model) -> dict[str, Any]:
 
 def _published(monkeypatch: Any) -> list[tuple[Any, ...]]:
     sent: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(notifications, "publish", lambda *args: sent.append(args) or True)
+    monkeypatch.setattr(outbox, "publish", lambda *args: sent.append(args) or True)
     return sent
 
 
@@ -83,9 +83,9 @@ def test_at_once_writes_the_rows_and_message_the_locked_path_writes(monkeypatch:
         for claim in (fast, locked)
     )
     assert fast_message == (
-        notifications.PUBLISH_TOGETHER_TASK,
+        outbox.PUBLISH_TOGETHER_TASK,
         [
-            [notifications.STATUS_UPDATE_TASK, [update.pk]],
+            [outbox.STATUS_UPDATE_TASK, [update.pk]],
             ["claims.tasks.letter_generate", [request.pk]],
             ["claims.tasks.claim_flags_check", [fast.pk]],
         ],

@@ -14,9 +14,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from claims import flags, letters, notifications, services, tasks
+from claims import flags, letters, notifications, outbox, services, tasks
 from claims.models import LetterRequest, Stage, StatusUpdate
-from claims.notifications import (
+from claims.outbox import (
     PUBLISH_TOGETHER_TASK,
     STATUS_UPDATE_TASK,
     publish_on_commit,
@@ -44,7 +44,7 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...
         calls.append((task_name, args))
         return True
 
-    monkeypatch.setattr(notifications, "publish", record)
+    monkeypatch.setattr(outbox, "publish", record)
     return calls
 
 
@@ -66,7 +66,7 @@ def test_a_submission_sends_one_message_carrying_its_email_letter_and_flag_check
             (
                 [
                     [STATUS_UPDATE_TASK, [update.pk]],
-                    [letters.LETTER_TASK, [letter.pk]],
+                    [outbox.LETTER_TASK, [letter.pk]],
                     [flags.FLAGS_TASK, [claim.pk]],
                 ],
             ),
@@ -79,7 +79,7 @@ def test_a_submission_sends_one_message_carrying_its_email_letter_and_flag_check
     assert tasks.publish_together(message) == 3
     assert published == [
         (STATUS_UPDATE_TASK, (update.pk,)),
-        (letters.LETTER_TASK, (letter.pk,)),
+        (outbox.LETTER_TASK, (letter.pk,)),
         (flags.FLAGS_TASK, (claim.pk,)),
     ]
 
@@ -152,13 +152,13 @@ def test_with_the_broker_down_a_submission_is_kept_and_the_sweepers_do_its_work(
 
     queued: list[tuple[str, tuple[Any, ...]]] = []
     monkeypatch.setattr(
-        notifications, "publish", lambda name, *args: queued.append((name, args)) or True
+        outbox, "publish", lambda name, *args: queued.append((name, args)) or True
     )
     later = timezone.now() + dt.timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS + 60)
-    assert notifications.outbox_sweep(now=later) == 1
+    assert outbox.outbox_sweep(now=later) == 1
     assert letters.letter_requests_sweep(now=later) == 1
     assert flags.claim_flags_sweep(now=later) == 1
-    assert queued == [(STATUS_UPDATE_TASK, (update.pk,)), (letters.LETTER_TASK, (letter.pk,))]
+    assert queued == [(STATUS_UPDATE_TASK, (update.pk,)), (outbox.LETTER_TASK, (letter.pk,))]
     claim.refresh_from_db()
     assert claim.flags_checked_at is not None
 

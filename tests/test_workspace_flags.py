@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from claims import flags, services, tasks
+from claims import flags, outbox, services, tasks
 from claims.flags import NETWORK_LIMIT
 from claims.models import Claim, ClaimFlag, HeadOfLoss, Stage
 from claims.services import Actor
@@ -169,16 +169,15 @@ def test_two_claims_paid_into_one_bank_account_are_flagged(people):
 def test_submitting_queues_the_flag_check_which_flags_the_claim_once(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    from claims import notifications
 
     published = []
-    monkeypatch.setattr(notifications, "publish", lambda name, *args: published.append(name))
+    monkeypatch.setattr(outbox, "publish", lambda name, *args: published.append(name))
     scheme = SchemeFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
         claim = submitted_unchecked(scheme, no_notice=True)
 
-    assert published == [notifications.PUBLISH_TOGETHER_TASK]
+    assert published == [outbox.PUBLISH_TOGETHER_TASK]
     assert claim.flags_checked_at is None and kinds(claim) == set()
     assert tasks.claim_flags_check(claim.pk) == "1 flag(s)"
     claim.refresh_from_db()

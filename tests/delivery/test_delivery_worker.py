@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from claims import notifications, services
+from claims import outbox, services
+from claims.actions import emails
 from claims.models import Claim, RegisterEntry, Stage, StatusUpdate
 from claims.notices import notice_campaign_start
 from claims.services import Actor
@@ -130,12 +131,12 @@ def test_redis_down_at_submit_delays_the_email_and_the_sweeper_sends_it_once(
 
         own_redis.start()
         # The sweeper, as beat runs it, once the row is overdue.
-        wait_for(lambda: notifications.outbox_sweep() == 1, what="the sweeper to queue it")
+        wait_for(lambda: outbox.outbox_sweep() == 1, what="the sweeper to queue it")
         (message,) = smtp_sink.wait_for_count(1, timeout=40)
         wait_until_sent(update)
         assert message["Subject"] == f"We have your claim {claim.reference}"
         assert update.verification_code in text_and_html(message)[0]
-        assert notifications.outbox_sweep() == 0  # sent: nothing more to queue
+        assert outbox.outbox_sweep() == 0  # sent: nothing more to queue
     assert smtp_sink.count() == 1
     assert state_of(update) == ("sent", 1)
 
@@ -172,7 +173,7 @@ def test_the_same_task_delivered_twice_sends_one_email(
     assert smtp_sink.stalled.wait(20)
     # The first run holds the row while the SMTP server dawdles; a second message for
     # the same row arrives (a restored message, the sweeper racing a slow worker).
-    assert notifications.publish(notifications.STATUS_UPDATE_TASK, update.pk)
+    assert outbox.publish(outbox.STATUS_UPDATE_TASK, update.pk)
     worker.wait_for_log(RECEIVED, count=2)
     worker.wait_for_log(r"status_update_send\[[^\]]+\] retry: Retry in")  # found it in flight
     smtp_sink.release.set()
@@ -206,7 +207,7 @@ def test_a_server_that_keeps_refusing_fails_the_email_until_staff_send_it_again(
     update = claim.status_updates.get()
     wait_for(lambda: state_of(update) == ("failed", 3), what="the third refusal to fail it")
     assert smtp_sink.count() == 0
-    assert notifications.outbox_resend(model=StatusUpdate, ids=[update.pk], actor=caseworker) == 1
+    assert emails.outbox_resend(model=StatusUpdate, ids=[update.pk], actor=caseworker) == 1
     (message,) = smtp_sink.wait_for_count(1)
     wait_until_sent(update)
     assert message["Subject"] == f"We have your claim {claim.reference}"
