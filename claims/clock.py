@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.utils import timezone
 
 from claims import outbox, services
 from claims.core import Actor, ClaimError
 from claims.models import AuditEvent, Claim, Offer, Review, ReviewState, Stage, StatusUpdate
+from claims.selectors import overdue_queryset
 from claims.workdays import add_working_days, is_working_day
 
 log = logging.getLogger(__name__)
@@ -187,39 +187,6 @@ def _warn(claim_id: int, today: dt.date, horizon: dt.date) -> int:
 
 # --- Staff digest ------------------------------------------------------------------
 
-# Stages in which a claim waits on staff, not on the claimant.
-WAITING_ON_STAFF = (
-    Stage.SUBMITTED,
-    Stage.TRIAGE,
-    Stage.ASSESSMENT,
-    Stage.OFFER_PENDING_APPROVAL,
-    Stage.DECLINED,
-    Stage.REVIEW,
-    Stage.ACCEPTED,
-    Stage.PAYMENT_PENDING,
-)
-
-
-def _working_days_before(day: dt.date, days: int) -> dt.date:
-    current = day
-    while days:
-        current -= dt.timedelta(days=1)
-        if is_working_day(current):
-            days -= 1
-    return current
-
-
-def overdue_claims(*, user: Any, today: dt.date) -> QuerySet[Claim]:
-    """The claims assigned to `user` that have waited on staff in one stage for more than
-    OVERDUE_WORKING_DAYS working days, oldest first."""
-    return _overdue(today).filter(assigned_to=user).order_by("stage_changed_at")
-
-
-def _overdue(today: dt.date) -> QuerySet[Claim]:
-    last_fresh_day = _working_days_before(today, settings.OVERDUE_WORKING_DAYS)
-    start_of_day = timezone.make_aware(dt.datetime.combine(last_fresh_day, dt.time.min))
-    return Claim.objects.filter(stage__in=WAITING_ON_STAFF, stage_changed_at__lt=start_of_day)
-
 
 def send_digests(*, today: dt.date | None = None) -> int:
     """Email each caseworker with overdue claims a list of them, once a working day."""
@@ -228,7 +195,7 @@ def send_digests(*, today: dt.date | None = None) -> int:
         return 0
     active_staff = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
     counts = (
-        _overdue(today)
+        overdue_queryset(today)
         .filter(assigned_to__in=active_staff)
         .values("assigned_to")
         .annotate(count=Count("pk"))

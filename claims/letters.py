@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from claims.domain.letters import AUTOMATIC_LETTERS, TITLES
+from claims.domain.letters import TITLES
 from claims.letter_pdf import LetterAssetRefused, LetterError, LetterTimeout, renderer
 from claims.models import (
     REJECTION_REVIEW_WORKING_DAYS,
@@ -39,14 +39,13 @@ from claims.models import (
     Claim,
     HeadOfLoss,
     Letter,
-    LetterBatch,
     LetterKind,
     LetterRequest,
     Message,
     Offer,
 )
 from claims.money import format_money
-from claims.outbox import LETTER_BATCH_TASK, LETTER_TASK, _publish_on_commit
+from claims.outbox import LETTER_TASK
 from claims.workdays import add_working_days
 
 if TYPE_CHECKING:
@@ -372,60 +371,6 @@ def render_letter(
 # --- Requests, generation and storage -------------------------------------------------
 
 
-def _latest_letter_event() -> Any:
-    """For each claim (OuterRef "pk"), the last change in its history that called for a
-    letter."""
-    return AuditEvent.objects.filter(
-        claim=OuterRef("pk"), action__in=list(AUTOMATIC_LETTERS)
-    ).order_by("-created_at", "-id")
-
-
-def latest_letter_event(claim: Claim) -> AuditEvent | None:
-    """The last change in a claim's history that called for a letter."""
-    return (
-        claim.events.filter(action__in=list(AUTOMATIC_LETTERS))
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
-@transaction.atomic
-def letter_batch_create(*, claims: QuerySet[Claim], user: Any) -> LetterBatch:
-    """Make each chosen claim's latest letter again (after a template change, say), as a
-    new version. Claims whose history has no letter yet are counted as skipped. The
-    requests are queued by one task (`letter_batch_queue`), so choosing every claim of a
-    scheme costs the admin request a few inserts, not a message per claim."""
-    latest = _latest_letter_event()
-    # Only the chosen ids from the list's queryset: its own annotations and joins stay out.
-    chosen = Claim.objects.filter(pk__in=claims.order_by().values("pk"))
-    rows = chosen.order_by("pk").annotate(
-        letter_event_id=Subquery(latest.values("pk")[:1]),
-        letter_action=Subquery(latest.values("action")[:1]),
-    )
-    batch = LetterBatch.objects.create(created_by=user)
-    now = timezone.now()
-    requests = []
-    for claim_id, event_id, action in rows.values_list("pk", "letter_event_id", "letter_action"):
-        if event_id is None:
-            batch.skipped += 1
-            continue
-        requests.append(
-            LetterRequest(
-                claim_id=claim_id,
-                kind=AUTOMATIC_LETTERS[action],
-                event_id=event_id,
-                batch=batch,
-                next_attempt_at=now,
-            )
-        )
-    LetterRequest.objects.bulk_create(requests, batch_size=1000)
-    batch.total = len(requests)
-    batch.save(update_fields=["total", "skipped"])
-    if requests:
-        _publish_on_commit(LETTER_BATCH_TASK, batch.pk)
-    return batch
-
-
 def letter_batch_queue(batch_id: int) -> int:
     """Queue each pending request of a batch on the letters queue. Returns how many."""
     from claims.outbox import publish
@@ -434,13 +379,6 @@ def letter_batch_queue(batch_id: int) -> int:
         batch_id=batch_id, state=LetterRequest.State.PENDING
     ).values_list("pk", flat=True)
     return sum(publish(LETTER_TASK, pk) for pk in ids.iterator(chunk_size=1000))
-
-
-def letter_batch_progress(batch: LetterBatch) -> dict[str, int]:
-    counts = {state: 0 for state in LetterRequest.State.values}
-    for row in batch.requests.values("state").annotate(n=Count("pk")):
-        counts[row["state"]] = row["n"]
-    return {"total": batch.total, "skipped": batch.skipped, **counts}
 
 
 def _store(request: LetterRequest, rendered: RenderedLetter) -> Letter:
@@ -547,8 +485,3 @@ def letter_requests_sweep(*, now: dt.datetime | None = None, limit: int = 1000) 
     from claims.outbox import requeue_overdue
 
     return requeue_overdue(LetterRequest, LETTER_TASK, now=now or timezone.now(), limit=limit)
-
-
-def claimant_letters(claim: Claim) -> list[Letter]:
-    """The letters a claimant sees on their page, newest first."""
-    return list(claim.letters.order_by("-created_at", "-id"))

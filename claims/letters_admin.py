@@ -18,9 +18,10 @@ from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
-from claims import letters
+from claims.actions.letters import letter_batch_create
 from claims.admin_mixins import NoWritesMixin
 from claims.models import Claim, Letter, LetterBatch, LetterRequest
+from claims.queries.letters import letter_batch_progress
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -61,7 +62,7 @@ def generate_letters(
     on the letters queue; the batch page shows how far it has got."""
     if not request.user.has_perm("claims.generate_letters"):
         raise PermissionDenied
-    batch = letters.letter_batch_create(claims=queryset, user=request.user)
+    batch = letter_batch_create(claims=queryset, user=request.user)
     skipped = f" {batch.skipped} chosen claim(s) have no letter yet." if batch.skipped else ""
     modeladmin.message_user(
         request,
@@ -164,7 +165,7 @@ class LetterBatchAdmin(ReadOnlyLetterAdmin):
 
     @admin.display(description="Progress")
     def progress(self, batch: LetterBatch) -> str:
-        counts = letters.letter_batch_progress(batch)
+        counts = letter_batch_progress(batch)
         finished = counts["done"] + counts["failed"]
         return format_html(
             '<progress max="{}" value="{}"></progress> {} of {} made, {} failed, {} waiting',

@@ -21,22 +21,18 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from claims.core import Actor, ClaimError, check_staff
 from claims.models import NoticeCampaign, RegisterEntry, Scheme
-from claims.notifications import describe_error, is_permanent, make_email, message_id
 from claims.outbox import publish_on_commit
 
 log = logging.getLogger(__name__)
 
 PLAN_TASK = "claims.tasks.notice_campaign_plan"
 CHUNK_TASK = "claims.tasks.notice_chunk_send"
-# How many sends between looks at the campaign (paused?) and progress updates.
-CHECK_EVERY = 20
 ACTIVE = (NoticeCampaign.State.RUNNING, NoticeCampaign.State.PAUSED)
 
 
@@ -44,7 +40,7 @@ def _check_may_send(user: Any) -> None:
     check_staff(Actor.staff(user), "claims.send_notices", doing="sending notices")
 
 
-def _unsent(campaign: NoticeCampaign) -> QuerySet[RegisterEntry]:
+def unsent_entries(campaign: NoticeCampaign) -> QuerySet[RegisterEntry]:
     """Entries this campaign still has to send to: no notice yet, an email address, and
     no failure in this campaign (earlier campaigns' failures are tried again)."""
     return (
@@ -67,7 +63,7 @@ def _new_campaign(scheme_id: int, user: Any, *, lock: bool) -> NoticeCampaign:
         )
     now = timezone.now()
     campaign = NoticeCampaign(scheme=scheme, created_by=user, created_at=now, updated_at=now)
-    campaign.total = _unsent(campaign).count()
+    campaign.total = unsent_entries(campaign).count()
     if campaign.total == 0:
         raise ClaimError(
             "Everyone on this scheme's register with an email address has been sent a notice.",
@@ -90,7 +86,7 @@ def notice_campaign_start(*, scheme_id: int, user: Any) -> NoticeCampaign:
     return campaign
 
 
-def _lock_campaign(campaign_id: int) -> NoticeCampaign:
+def lock_campaign(campaign_id: int) -> NoticeCampaign:
     campaign = NoticeCampaign.objects.select_for_update().filter(pk=campaign_id).first()
     if campaign is None:
         raise ClaimError("There is no such notice campaign.", code="not_found")
@@ -100,7 +96,7 @@ def _lock_campaign(campaign_id: int) -> NoticeCampaign:
 @transaction.atomic
 def notice_campaign_pause(*, campaign_id: int, user: Any) -> NoticeCampaign:
     _check_may_send(user)
-    campaign = _lock_campaign(campaign_id)
+    campaign = lock_campaign(campaign_id)
     if campaign.state != NoticeCampaign.State.RUNNING:
         raise ClaimError("Only a running campaign can be paused.", code="not_running")
     campaign.state = NoticeCampaign.State.PAUSED
@@ -123,7 +119,7 @@ def _replan(campaign: NoticeCampaign) -> None:
 @transaction.atomic
 def notice_campaign_resume(*, campaign_id: int, user: Any) -> NoticeCampaign:
     _check_may_send(user)
-    campaign = _lock_campaign(campaign_id)
+    campaign = lock_campaign(campaign_id)
     if campaign.state != NoticeCampaign.State.PAUSED:
         raise ClaimError("Only a paused campaign can be resumed.", code="not_paused")
     _replan(campaign)
@@ -141,7 +137,7 @@ def notice_campaigns_revive(*, now: dt.datetime | None = None) -> int:
     revived = 0
     for campaign_id in stalled:
         with transaction.atomic():
-            campaign = _lock_campaign(campaign_id)
+            campaign = lock_campaign(campaign_id)
             if campaign.state == NoticeCampaign.State.RUNNING and campaign.updated_at < cutoff:
                 log.warning("Notice campaign %s stalled; planning it again", campaign_id)
                 _replan(campaign)
@@ -149,172 +145,5 @@ def notice_campaigns_revive(*, now: dt.datetime | None = None) -> int:
     return revived
 
 
-@transaction.atomic
-def notice_campaign_plan(*, campaign_id: int, generation: int) -> int:
-    """Split what is left to send into chunks and queue them. Returns how many chunks."""
-    campaign = _lock_campaign(campaign_id)
-    if campaign.state != NoticeCampaign.State.RUNNING or campaign.generation != generation:
-        return 0
-    ids = list(_unsent(campaign).order_by("pk").values_list("pk", flat=True))
-    size = settings.NOTICE_CHUNK_SIZE
-    chunks = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
-    campaign.chunks_total = len(chunks)
-    campaign.chunks_done = 0
-    campaign.updated_at = timezone.now()
-    if not chunks:
-        campaign.state = NoticeCampaign.State.FINISHED
-        campaign.finished_at = campaign.updated_at
-    campaign.save()
-    for first_id, last_id in chunks:
-        publish_on_commit(CHUNK_TASK, campaign.pk, generation, first_id, last_id)
-    return len(chunks)
-
-
-def _is_current(campaign_id: int, generation: int) -> bool:
-    return NoticeCampaign.objects.filter(
-        pk=campaign_id, generation=generation, state=NoticeCampaign.State.RUNNING
-    ).exists()
-
-
-def _record_progress(campaign_id: int, sent: int, failed: int) -> None:
-    NoticeCampaign.objects.filter(pk=campaign_id).update(
-        sent=F("sent") + sent, failed=F("failed") + failed, updated_at=timezone.now()
-    )
-
-
-def notice_context(entry: RegisterEntry, scheme: Scheme) -> dict[str, Any]:
-    return {
-        "name": entry.full_name,
-        "notice_code": entry.notice_code,
-        "scheme_name": scheme.name,
-        "organisation": scheme.organisation,
-        "incident_summary": scheme.incident_summary,
-        "breach_start": scheme.breach_start,
-        "breach_end": scheme.breach_end,
-        "claims_close": scheme.claims_close,
-        "claim_url": f"{settings.SITE_URL}/",
-        "contact_phone": scheme.contact_phone,
-        "contact_email": scheme.contact_email,
-    }
-
-
-def _send_one(entry_id: int, campaign: NoticeCampaign, connection: Any) -> bool | None:
-    """Send one entry its notice: True sent, False failed for good, None nothing to do.
-    A provider error worth retrying is raised, for the chunk to be retried."""
-    with transaction.atomic():
-        entry = RegisterEntry.objects.select_for_update().filter(pk=entry_id).first()
-        if entry is None or entry.notice_sent_at is not None:
-            return None
-        if entry.notice_failed_at is not None and entry.notice_failed_at >= campaign.created_at:
-            return None
-        now = timezone.now()
-        try:
-            make_email(
-                "notice",
-                entry.email,
-                notice_context(entry, campaign.scheme),
-                message_id=message_id("notice", entry.pk),
-                reply_to=campaign.scheme.contact_email,
-                connection=connection,
-            ).send()
-        except Exception as error:
-            if not is_permanent(error):
-                raise
-            entry.notice_failed_at = now
-            entry.notice_error = describe_error(error)[:300]
-            entry.save(update_fields=["notice_failed_at", "notice_error"])
-            return False
-        entry.notice_sent_at = now
-        entry.notice_error = ""
-        entry.save(update_fields=["notice_sent_at", "notice_error"])
-        return True
-
-
-def notice_chunk_send(*, campaign_id: int, generation: int, first_id: int, last_id: int) -> str:
-    """Send the notices of one chunk. Raises a provider error worth retrying; what was sent
-    before it stays sent, so the retry carries on where this stopped."""
-    campaign = NoticeCampaign.objects.select_related("scheme").filter(pk=campaign_id).first()
-    if campaign is None or not _is_current(campaign_id, generation):
-        return "stale"
-    ids = list(
-        _unsent(campaign)
-        .filter(pk__gte=first_id, pk__lte=last_id)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    sent = failed = 0
-    connection = get_connection()
-    try:
-        connection.open()
-        for index, entry_id in enumerate(ids):
-            if index and index % CHECK_EVERY == 0:
-                _record_progress(campaign_id, sent, failed)
-                sent = failed = 0
-                if not _is_current(campaign_id, generation):
-                    return "paused"
-            outcome = _send_one(entry_id, campaign, connection)
-            sent += outcome is True
-            failed += outcome is False
-    finally:
-        _record_progress(campaign_id, sent, failed)
-        connection.close()
-    notice_chunk_done(campaign_id=campaign_id, generation=generation)
-    return "done"
-
-
-@transaction.atomic
-def notice_chunk_done(*, campaign_id: int, generation: int) -> None:
-    """A chunk has ended. The campaign is finished once no entry is left to send: found from
-    the entries themselves, so a chunk the broker delivers twice cannot end it early."""
-    campaign = _lock_campaign(campaign_id)
-    if campaign.generation != generation:
-        return
-    campaign.chunks_done += 1
-    campaign.updated_at = timezone.now()
-    # The live counts are increments a chunk adds as it goes; one lost (a task killed
-    # between committing a send and recording it) would stay lost. The entries are the
-    # record, so each chunk's end sets the totals from them.
-    campaign.sent, campaign.failed = _counted(campaign)
-    if campaign.state == NoticeCampaign.State.RUNNING and not _unsent(campaign).exists():
-        campaign.state = NoticeCampaign.State.FINISHED
-        campaign.finished_at = campaign.updated_at
-    campaign.save(
-        update_fields=["chunks_done", "updated_at", "state", "finished_at", "sent", "failed"]
-    )
-
-
-def _counted(campaign: NoticeCampaign) -> tuple[int, int]:
-    """Notices this campaign sent, and entries it gave up on, from the register itself."""
-    entries = RegisterEntry.objects.filter(scheme_id=campaign.scheme_id)
-    counts = entries.aggregate(
-        sent=Count("pk", filter=Q(notice_sent_at__gte=campaign.created_at)),
-        failed=Count(
-            "pk",
-            filter=Q(notice_sent_at__isnull=True, notice_failed_at__gte=campaign.created_at),
-        ),
-    )
-    return counts["sent"], counts["failed"]
-
-
-def notice_chunk_give_up(
-    *, campaign_id: int, generation: int, first_id: int, last_id: int, error: str
-) -> int:
-    """After its last attempt, a chunk marks the entries it could not send as failed in this
-    campaign (a later campaign tries them again), so the campaign can finish."""
-    campaign = NoticeCampaign.objects.filter(pk=campaign_id).first()
-    if campaign is None:
-        return 0
-    with transaction.atomic():
-        given_up = (
-            _unsent(campaign)
-            .filter(pk__gte=first_id, pk__lte=last_id)
-            .update(notice_failed_at=timezone.now(), notice_error=error[:300])
-        )
-        NoticeCampaign.objects.filter(pk=campaign_id).update(last_error=error)
-    _record_progress(campaign_id, 0, given_up)
-    notice_chunk_done(campaign_id=campaign_id, generation=generation)
-    return given_up
-
-
 def notice_campaign_remaining(campaign: NoticeCampaign) -> int:
-    return _unsent(campaign).count()
+    return unsent_entries(campaign).count()

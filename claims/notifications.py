@@ -317,7 +317,7 @@ def _status_update_email(update: StatusUpdate) -> EmailMultiAlternatives:
 
 
 def _digest_email(digest: StaffDigest) -> EmailMultiAlternatives:
-    from claims.clock import overdue_claims
+    from claims.selectors import overdue_claims
 
     claims = list(overdue_claims(user=digest.user, today=digest.day))
     return make_email(

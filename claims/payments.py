@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -441,12 +441,3 @@ def payment_mark_failed(*, payment_id: int, actor: Actor, reason: str) -> Paymen
     )
     _close_batch_when_done(payment.batch_id)
     return payment
-
-
-def paid_total(scheme: Scheme, *, exclude_claim_id: int | None = None) -> Decimal:
-    """What the scheme's payments have paid; without one claim's for the fund check of
-    a new offer on it, whose total then counts all the claim costs (claims.reviews)."""
-    payments = Payment.objects.filter(claim__scheme=scheme, state=Payment.State.PAID)
-    if exclude_claim_id is not None:
-        payments = payments.exclude(claim_id=exclude_claim_id)
-    return payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     Count,
@@ -269,7 +271,6 @@ def with_flags(claims: list[Claim]) -> list[Claim]:
 
 def caseworkers() -> QuerySet[Any]:
     """Staff who may be assigned claims: those whose role lets them assess."""
-    from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
     holds = Q(groups__permissions__codename="assess_claim") | Q(
@@ -327,7 +328,6 @@ def fund_summary(scheme: Scheme, *, exclude_claim_id: int | None = None) -> Fund
     latest offer, and what payments paid. A few grouped queries. `exclude_claim_id`
     leaves one claim's offers and payments out: the fund check for a new offer on
     that claim, whose total is everything the claim costs."""
-    from claims.payments import paid_total
 
     newer = Offer.objects.filter(claim=OuterRef("claim"), version__gt=OuterRef("version"))
     offers = Offer.objects.filter(claim__scheme=scheme)
@@ -650,7 +650,6 @@ def with_schemes(claims: list[Claim]) -> list[Claim]:
 def staff_names() -> dict[int, str]:
     """Each user's name as the pages show it, kept in the cache until anyone's role or
     account changes. Only staff have accounts: claimants sign in by emailed links."""
-    from django.contrib.auth import get_user_model
 
     from claims import caching
 
@@ -902,3 +901,46 @@ def dashboard(scheme: Scheme) -> Dashboard:
         chart_max=max([n for _, _, n in by_stage] + [1]),
         pro_rata=pro_rata_projection(scheme),
     )
+
+
+def _working_days_before(day: dt.date, days: int) -> dt.date:
+    current = day
+    while days:
+        current -= dt.timedelta(days=1)
+        if is_working_day(current):
+            days -= 1
+    return current
+
+
+def overdue_claims(*, user: Any, today: dt.date) -> QuerySet[Claim]:
+    """The claims assigned to `user` that have waited on staff in one stage for more than
+    OVERDUE_WORKING_DAYS working days, oldest first."""
+    return overdue_queryset(today).filter(assigned_to=user).order_by("stage_changed_at")
+
+
+def overdue_queryset(today: dt.date) -> QuerySet[Claim]:
+    last_fresh_day = _working_days_before(today, settings.OVERDUE_WORKING_DAYS)
+    start_of_day = timezone.make_aware(dt.datetime.combine(last_fresh_day, dt.time.min))
+    return Claim.objects.filter(stage__in=WAITING_ON_STAFF, stage_changed_at__lt=start_of_day)
+
+
+def paid_total(scheme: Scheme, *, exclude_claim_id: int | None = None) -> Decimal:
+    """What the scheme's payments have paid; without one claim's for the fund check of
+    a new offer on it, whose total then counts all the claim costs (claims.reviews)."""
+    payments = Payment.objects.filter(claim__scheme=scheme, state=Payment.State.PAID)
+    if exclude_claim_id is not None:
+        payments = payments.exclude(claim_id=exclude_claim_id)
+    return payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+# Stages in which a claim waits on staff, not on the claimant.
+WAITING_ON_STAFF = (
+    Stage.SUBMITTED,
+    Stage.TRIAGE,
+    Stage.ASSESSMENT,
+    Stage.OFFER_PENDING_APPROVAL,
+    Stage.DECLINED,
+    Stage.REVIEW,
+    Stage.ACCEPTED,
+    Stage.PAYMENT_PENDING,
+)

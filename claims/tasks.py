@@ -16,6 +16,7 @@ from celery import shared_task
 from celery.app.task import Task
 
 from claims import clock, flags, notices, notifications, outbox
+from claims.delivery import notices as notice_delivery
 from claims.notifications import Outcome
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def outbox_sweep() -> str:
 
 @shared_task(name="claims.tasks.notice_campaign_plan")
 def notice_campaign_plan(campaign_id: int, generation: int) -> int:
-    return notices.notice_campaign_plan(campaign_id=campaign_id, generation=generation)
+    return notice_delivery.notice_campaign_plan(campaign_id=campaign_id, generation=generation)
 
 
 @shared_task(bind=True, name="claims.tasks.notice_chunk_send", max_retries=None)
@@ -66,14 +67,14 @@ def notice_chunk_send(
     from django.conf import settings
 
     try:
-        return notices.notice_chunk_send(
+        return notice_delivery.notice_chunk_send(
             campaign_id=campaign_id, generation=generation, first_id=first_id, last_id=last_id
         )
     except Exception as error:
         attempt = self.request.retries + 1
         if attempt >= settings.EMAIL_MAX_ATTEMPTS:
             # The entries left are marked failed in this campaign; a new campaign tries them.
-            notices.notice_chunk_give_up(
+            notice_delivery.notice_chunk_give_up(
                 campaign_id=campaign_id,
                 generation=generation,
                 first_id=first_id,

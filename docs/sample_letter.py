@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from claims.queries import letters
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent

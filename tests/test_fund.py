@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from claims import roles, services
+from claims import roles, selectors, services
 from claims.models import HeadOfLoss, Offer, Scheme, Stage
 from claims.selectors import fund_summary
 from claims.services import Actor, ClaimError
@@ -144,14 +144,13 @@ def test_the_dashboard_shows_committed_paid_and_remaining(client, scheme, people
 
 @pytest.mark.django_db
 def test_a_revised_offer_after_a_paid_part_counts_the_paid_part_once(people):
-    from claims import payments
     from tests import partial_support as ps
 
     claim = ps.offer_made_with_three_heads(people)
     review = ps.accept_part(claim)
     ps.give_bank_details(claim)
     ps.pay(claim, people)
-    assert payments.paid_total(claim.scheme) == ps.ACCEPTED_PART
+    assert selectors.paid_total(claim.scheme) == ps.ACCEPTED_PART
     # Just enough for the part paid and the revised amount for the disputed part.
     _set_fund(claim.scheme, str(ps.ACCEPTED_PART + Decimal("40.00")))
 

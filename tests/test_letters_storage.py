@@ -9,11 +9,14 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from claims import letter_pdf, letter_tasks, letters, outbox, roles
+from claims import letter_pdf, letter_tasks, outbox, roles
 from claims.access import access_link_issue
+from claims.actions.letters import letter_batch_create
 from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.letter_samples import sample_claim_with_offer
+from claims.letters import Outcome, letter_batch_queue, letter_generate, letter_requests_sweep
 from claims.models import Letter, LetterBatch, LetterKind, LetterRequest, Stage
+from claims.queries.letters import letter_batch_progress
 from tests.factories import claim_in_stage, staff
 from tests.letters_support import make_pending_letters, pdf_text
 
@@ -80,8 +83,8 @@ def test_the_worker_makes_a_requested_letter_once_however_often_it_runs(people):
     claim = claim_in_stage(Stage.SUBMITTED, people=people)
     request = claim.letter_requests.get()
 
-    assert letter_tasks.letter_generate.run(request.pk) == letters.Outcome.MADE
-    assert letter_tasks.letter_generate.run(request.pk) == letters.Outcome.ALREADY_DONE
+    assert letter_tasks.letter_generate.run(request.pk) == Outcome.MADE
+    assert letter_tasks.letter_generate.run(request.pk) == Outcome.ALREADY_DONE
 
     request.refresh_from_db()
     letter = Letter.objects.get(claim=claim)
@@ -104,9 +107,7 @@ def test_making_a_letter_again_adds_a_version_and_keeps_the_old_one_untouched(sc
     [_acknowledgement, first] = make_pending_letters(claim)
     first_bytes = first.file.read()
 
-    batch = letters.letter_batch_create(
-        claims=type(claim).objects.filter(pk=claim.pk), user=people.senior
-    )
+    batch = letter_batch_create(claims=type(claim).objects.filter(pk=claim.pk), user=people.senior)
     [second] = make_pending_letters(claim)
 
     assert (first.kind, first.version) == (LetterKind.SETTLEMENT_OFFER, 1)
@@ -120,7 +121,7 @@ def test_making_a_letter_again_adds_a_version_and_keeps_the_old_one_untouched(sc
     assert first.file.read() == first_bytes
     assert hashlib.sha256(first_bytes).hexdigest() == first.sha256
     assert claim.letters.count() == 3
-    assert letters.letter_batch_progress(batch) == {
+    assert letter_batch_progress(batch) == {
         "total": 1,
         "skipped": 0,
         "pending": 0,
@@ -142,7 +143,7 @@ def test_a_bulk_batch_skips_claims_with_no_letter_yet(people):
     draft = claim_in_stage(Stage.DRAFT, people=people)
     submitted = claim_in_stage(Stage.SUBMITTED, people=people)
 
-    batch = letters.letter_batch_create(
+    batch = letter_batch_create(
         claims=type(draft).objects.filter(pk__in=[draft.pk, submitted.pk]), user=people.senior
     )
 
@@ -155,7 +156,7 @@ def test_a_letter_that_cannot_be_made_is_marked_failed_with_the_reason(people):
     request = claim.letter_requests.get(kind=LetterKind.SETTLEMENT_OFFER)
     claim.offers.update(total=1)  # its items no longer add up
 
-    assert letters.letter_generate(request.pk) == letters.Outcome.FAILED
+    assert letter_generate(request.pk) == Outcome.FAILED
 
     request.refresh_from_db()
     assert request.state == LetterRequest.State.FAILED
@@ -176,9 +177,9 @@ def test_the_sweeper_queues_again_a_request_left_pending(people, monkeypatch):
     published = []
     monkeypatch.setattr("claims.outbox.publish", lambda name, *args: published.append(args) or True)
 
-    assert letters.letter_requests_sweep() == 1
+    assert letter_requests_sweep() == 1
     assert published == [(request.pk,)]
-    assert letters.letter_requests_sweep() == 0  # given a fresh due time
+    assert letter_requests_sweep() == 0  # given a fresh due time
 
 
 # --- Downloads ------------------------------------------------------------------------
@@ -268,9 +269,7 @@ def test_only_senior_caseworkers_and_scheme_administrators_may_make_letters_agai
 
 def test_the_batch_page_shows_progress(client, people):
     claim = claim_in_stage(Stage.SUBMITTED, people=people)
-    batch = letters.letter_batch_create(
-        claims=type(claim).objects.filter(pk=claim.pk), user=people.senior
-    )
+    batch = letter_batch_create(claims=type(claim).objects.filter(pk=claim.pk), user=people.senior)
     client.force_login(people.senior)
 
     before = client.get(reverse("admin:claims_letterbatch_change", args=[batch.pk]))
@@ -290,7 +289,7 @@ def test_the_batch_page_shows_progress(client, people):
 def test_the_staff_claim_page_lists_every_version_of_the_claims_letters(client, people):
     claim = claim_in_stage(Stage.SUBMITTED, people=people)
     [first] = make_pending_letters(claim)
-    letters.letter_batch_create(claims=type(claim).objects.filter(pk=claim.pk), user=people.senior)
+    letter_batch_create(claims=type(claim).objects.filter(pk=claim.pk), user=people.senior)
     [second] = make_pending_letters(claim)
     client.force_login(people.caseworker)
 
@@ -328,7 +327,7 @@ def test_a_senior_caseworker_makes_chosen_claims_letters_again_from_the_claims_l
     assert response["Location"] == reverse("admin:claims_letterbatch_change", args=[batch.pk])
     assert (batch.total, batch.skipped, batch.created_by) == (2, 1, people.senior)
     assert (outbox.LETTER_BATCH_TASK, (batch.pk,)) in published
-    assert letters.letter_batch_queue(batch.pk) == 2
+    assert letter_batch_queue(batch.pk) == 2
 
 
 def test_a_caseworker_is_not_offered_the_bulk_letter_action(client, people):
@@ -349,7 +348,7 @@ def test_the_letters_admin_pages_open(client, people):
     from django.contrib.auth.models import User
 
     claim = claim_in_stage(Stage.SUBMITTED, people=people)
-    letters.letter_batch_create(claims=type(claim).objects.filter(pk=claim.pk), user=people.senior)
+    letter_batch_create(claims=type(claim).objects.filter(pk=claim.pk), user=people.senior)
     make_pending_letters(claim)
     client.force_login(User.objects.create_superuser("root", "root@example.com", "x" * 20))
 

@@ -15,8 +15,16 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
 import claims.tasks  # noqa: F401  (registers the tasks run below)
-from claims import notices, notifications, outbox
+from claims import notifications, outbox
+from claims.delivery import notices as notice_delivery
+from claims.delivery.notices import notice_chunk_send
 from claims.models import NoticeCampaign, RegisterEntry
+from claims.notices import (
+    notice_campaign_pause,
+    notice_campaign_resume,
+    notice_campaign_start,
+    notice_campaigns_revive,
+)
 from claims.services import ClaimError
 from config.celery import app
 from tests.factories import RegisterEntryFactory
@@ -55,7 +63,7 @@ def register(scheme: Any, settings: Any) -> list[RegisterEntry]:
 
 def start(scheme: Any, user: Any, capture: Any) -> NoticeCampaign:
     with capture(execute=True):
-        return notices.notice_campaign_start(scheme_id=scheme.pk, user=user)
+        return notice_campaign_start(scheme_id=scheme.pk, user=user)
 
 
 def recipients() -> Counter[str]:
@@ -106,7 +114,7 @@ def test_pausing_stops_the_chunks_and_resuming_sends_only_what_is_left(
     scheme: Any, scheme_admin: Any, register: list[RegisterEntry], drain: Any, queue: list[Any],
     monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any, settings: Any,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(notices, "CHECK_EVERY", 2)
+    monkeypatch.setattr(notice_delivery, "CHECK_EVERY", 2)
     settings.NOTICE_CHUNK_SIZE = 10  # one chunk
     campaign = start(scheme, scheme_admin, django_capture_on_commit_callbacks)
     drain(limit=1)  # the plan
@@ -119,7 +127,7 @@ def test_pausing_stops_the_chunks_and_resuming_sends_only_what_is_left(
         nonlocal sends
         sends += 1
         if sends == 3:
-            notices.notice_campaign_pause(campaign_id=campaign.pk, user=scheme_admin)
+            notice_campaign_pause(campaign_id=campaign.pk, user=scheme_admin)
         return real_send(backend, messages)
 
     monkeypatch.setattr(LocmemBackend, "send_messages", send_then_pause)
@@ -129,7 +137,7 @@ def test_pausing_stops_the_chunks_and_resuming_sends_only_what_is_left(
     assert (campaign.state, campaign.sent) == ("paused", 4)
 
     with django_capture_on_commit_callbacks(execute=True):
-        notices.notice_campaign_resume(campaign_id=campaign.pk, user=scheme_admin)
+        notice_campaign_resume(campaign_id=campaign.pk, user=scheme_admin)
     queue.append(first_chunk)  # a chunk from before the pause, delivered late
     assert drain() == [1, "stale", "done"]
     assert recipients() == Counter(entry.email for entry in register)
@@ -178,7 +186,7 @@ def test_a_provider_error_mid_chunk_keeps_what_was_sent_and_the_retry_sends_the_
     drain(limit=1)
     (_, args), *_ = queue
     with pytest.raises(smtplib.SMTPServerDisconnected):
-        notices.notice_chunk_send(campaign_id=args[0], generation=args[1], first_id=args[2],
+        notice_chunk_send(campaign_id=args[0], generation=args[1], first_id=args[2],
                                   last_id=args[3])  # fmt: skip
     assert len(mail.outbox) == 2
     drain()  # the chunk again (as Celery's retry would), then the others
@@ -217,10 +225,10 @@ def test_a_campaign_cannot_start_without_the_right_or_with_nobody_left(
     scheme: Any, scheme_admin: Any, caseworker: Any, register: list[RegisterEntry],
 ) -> None:  # fmt: skip
     with pytest.raises(ClaimError, match="does not allow"):
-        notices.notice_campaign_start(scheme_id=scheme.pk, user=caseworker)
+        notice_campaign_start(scheme_id=scheme.pk, user=caseworker)
     RegisterEntry.objects.update(notice_sent_at=timezone.now())
     with pytest.raises(ClaimError, match="has been sent a notice") as refused:
-        notices.notice_campaign_start(scheme_id=scheme.pk, user=scheme_admin)
+        notice_campaign_start(scheme_id=scheme.pk, user=scheme_admin)
     assert refused.value.code == "nothing_to_send"
 
 
@@ -230,10 +238,10 @@ def test_the_sweeper_plans_again_a_campaign_whose_tasks_were_lost(
 ) -> None:  # fmt: skip
     campaign = start(scheme, scheme_admin, django_capture_on_commit_callbacks)
     queue.clear()  # the plan never reached the broker
-    assert notices.notice_campaigns_revive() == 0  # not stalled yet
+    assert notice_campaigns_revive() == 0  # not stalled yet
     later = timezone.now() + dt.timedelta(minutes=6)
     with django_capture_on_commit_callbacks(execute=True):
-        assert notices.notice_campaigns_revive(now=later) == 1
+        assert notice_campaigns_revive(now=later) == 1
     drain()
     campaign.refresh_from_db()
     assert (campaign.state, campaign.sent, campaign.generation) == ("finished", 10, 2)
@@ -284,7 +292,7 @@ def test_a_lost_progress_increment_does_not_leave_the_campaign_totals_wrong(
     django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     # As if a task were killed between committing its sends and recording them.
-    monkeypatch.setattr(notices, "_record_progress", lambda *args: None)
+    monkeypatch.setattr(notice_delivery, "_record_progress", lambda *args: None)
     campaign = start(scheme, scheme_admin, django_capture_on_commit_callbacks)
 
     drain()

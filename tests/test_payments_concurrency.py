@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims import payments, roles, services
+from claims import payments, roles, selectors, services
 from claims.models import Payment, PaymentBatch, Stage
 from claims.services import Actor, ClaimError
 from tests.factories import People, claim_in_stage, staff
@@ -49,7 +49,7 @@ def test_two_officers_marking_one_payment_paid_at_once_pay_it_once(monkeypatch):
     assert claim.events.filter(action="payment_confirm").count() == 1
     assert claim.status_updates.filter(kind="paid").count() == 1
     assert claim.letter_requests.filter(kind="payment_confirmation").count() == 1
-    assert payments.paid_total(claim.scheme) == Decimal("35.00")
+    assert selectors.paid_total(claim.scheme) == Decimal("35.00")
 
 
 @pytest.mark.postgres

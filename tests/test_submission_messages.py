@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from claims import flags, letters, notifications, outbox, services, tasks
+from claims import flags, letters, outbox, services, tasks
 from claims.models import LetterRequest, Stage, StatusUpdate
 from claims.outbox import (
     PUBLISH_TOGETHER_TASK,
@@ -151,9 +151,7 @@ def test_with_the_broker_down_a_submission_is_kept_and_the_sweepers_do_its_work(
     assert letter.state == LetterRequest.State.PENDING
 
     queued: list[tuple[str, tuple[Any, ...]]] = []
-    monkeypatch.setattr(
-        outbox, "publish", lambda name, *args: queued.append((name, args)) or True
-    )
+    monkeypatch.setattr(outbox, "publish", lambda name, *args: queued.append((name, args)) or True)
     later = timezone.now() + dt.timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS + 60)
     assert outbox.outbox_sweep(now=later) == 1
     assert letters.letter_requests_sweep(now=later) == 1

@@ -24,11 +24,11 @@ from claims.forms import (
     RespondForm,
     WithdrawForm,
 )
-from claims.letters import claimant_letters
 from claims.models import TRANSITIONS, BankDetails, Claim, Stage
 from claims.partial import accepted_total
 from claims.payments import needs_new_bank_details
 from claims.prorata import pro_rata_estimate
+from claims.queries.letters import claimant_letters
 from claims.uploads import files_discarded_on_error
 from claims.views.common import claimant_required, form_error, page, posted, posted_files
 
