@@ -208,15 +208,6 @@ LETTER_TASK = "claims.tasks.letter_generate"
 LETTER_BATCH_TASK = "claims.tasks.letter_batch_queue"
 
 
-def _publish_on_commit(task_name: str, *args: Any) -> None:
-    """Queue a letters task once the caller's transaction commits (the request row is
-    the record; the sweeper covers a broker that is down at that moment)."""
-    from claims import letter_tasks  # noqa: F401  (registers the tasks by name)
-    from claims.outbox import publish_on_commit
-
-    publish_on_commit(task_name, *args)
-
-
 def letter_request_add(
     *,
     claim: Claim,
@@ -228,7 +219,7 @@ def letter_request_add(
     request = LetterRequest.objects.create(
         claim=claim, kind=kind, event=event, batch=batch, next_attempt_at=timezone.now()
     )
-    _publish_on_commit(LETTER_TASK, request.pk)
+    publish_on_commit(LETTER_TASK, request.pk)
     return request
 
 

@@ -14,7 +14,7 @@ from claims.models import (
     LetterBatch,
     LetterRequest,
 )
-from claims.outbox import LETTER_BATCH_TASK, _publish_on_commit
+from claims.outbox import LETTER_BATCH_TASK, publish_on_commit
 from claims.queries.letters import latest_letter_event_subquery
 
 
@@ -51,5 +51,5 @@ def letter_batch_create(*, claims: QuerySet[Claim], user: Any) -> LetterBatch:
     batch.total = len(requests)
     batch.save(update_fields=["total", "skipped"])
     if requests:
-        _publish_on_commit(LETTER_BATCH_TASK, batch.pk)
+        publish_on_commit(LETTER_BATCH_TASK, batch.pk)
     return batch
