@@ -16,7 +16,7 @@ XDIST ?= -n 2
 # Browser tests drive Debian's Chromium: Playwright cannot download its own browser here.
 CHROMIUM := /usr/bin/chromium
 # Letters (WeasyPrint): Pango and HarfBuzz's fast font subsetter; fallback fonts for
-# names beyond Open Sans (which ships in claims/letter_assets): DejaVu for Arabic,
+# names beyond Open Sans (which ships in claims/delivery/letter_assets): DejaVu for Arabic,
 # Hebrew and more, Droid Sans Fallback for Chinese, Japanese and Korean.
 LETTER_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-droid-fallback
 

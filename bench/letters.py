@@ -1,6 +1,6 @@
 """Settlement letters: Redress beside raw WeasyPrint, per letter and per second.
 
-1. Per letter, warm, in one process: `claims.letters.render_letter` (database reads,
+1. Per letter, warm, in one process: `claims.delivery.letters.render_letter` (database reads,
    the Django template, WeasyPrint with our cached stylesheet and fonts, the PDF/A and
    PDF/UA finishing) beside raw WeasyPrint rendering the very HTML and CSS Redress
    produced, with the same fonts, logo and PDF options. "Raw, cached" reuses its parsed
@@ -62,7 +62,7 @@ PDF_OPTIONS = {"pdf_variant": "pdf/a-3a", "pdf_tags": True, "pdf_version": "1.4"
 def _raw_inputs(html: str, css: str, logo: Any) -> tuple[str, str]:
     """The same HTML and CSS with our URLs as plain file paths, for WeasyPrint's own
     fetcher: what a project without an allowlist would hand it."""
-    from claims import letter_pdf
+    from claims.delivery import letter_pdf
 
     assets = letter_pdf.ASSETS_DIR.as_uri() + "/"
     css = css.replace(letter_pdf.ASSET_PREFIX, assets)
@@ -172,7 +172,7 @@ def request_letters(claims: list, count: int) -> list[int]:
     """Ask for `count` settlement letters, as the bulk action does; queued on commit."""
     from django.db import transaction
 
-    from claims import letters
+    from claims.delivery import letters
     from claims.models import LetterKind
 
     with transaction.atomic():
@@ -213,9 +213,14 @@ def main(count: int) -> None:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from claims import letter_pdf, letters, roles
-    from claims.demo import ClaimStaff, create_demo_scheme
-    from claims.letter_samples import SAMPLE_CLAIMANT, sample_claim_with_offer, sample_logo_png
+    from claims.actions.demo import ClaimStaff, create_demo_scheme
+    from claims.delivery import letter_pdf, letters
+    from claims.delivery.letter_samples import (
+        SAMPLE_CLAIMANT,
+        sample_claim_with_offer,
+        sample_logo_png,
+    )
+    from claims.domain import roles
     from claims.models import LetterKind
 
     call_command("migrate", verbosity=0)

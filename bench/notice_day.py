@@ -321,8 +321,8 @@ def prepare(register_size: int, caseworkers: int) -> dict[str, Any]:
     from django.conf import settings
     from django.contrib.auth.models import Group, User
 
-    from claims import roles
-    from claims.demo import create_demo_scheme
+    from claims.actions.demo import create_demo_scheme
+    from claims.domain import roles
     from claims.models import RegisterEntry, generate_notice_code
 
     scheme = create_demo_scheme(overrides={"slug": SLUG})
@@ -370,7 +370,7 @@ def run(args: argparse.Namespace, work: Path, env: dict[str, str], prefix: str) 
 
     django.setup()
     call_command("migrate", run_syncdb=True, verbosity=0)
-    from claims import notices
+    from claims.actions import notices
     from claims.models import (
         Claim,
         Letter,

@@ -171,7 +171,8 @@ class Bench:
         from django.conf import settings
         from django.contrib.auth.models import Group, User
 
-        from claims import demo, notices, roles
+        from claims.actions import demo, notices
+        from claims.domain import roles
         from claims.models import NoticeCampaign, RegisterEntry
 
         scheme = demo.create_demo_scheme(overrides={"slug": "bench-notices"})

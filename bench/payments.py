@@ -70,10 +70,11 @@ def main() -> None:
     print(f"Database: {connection.vendor}; {args.claims:,} accepted claims")
     _fill(args.claims)
 
-    from claims import payments, roles
+    from claims.actions import payments
+    from claims.domain import roles
     from claims.models import Payment
-    from claims.prorata import pro_rata_projection
-    from claims.selectors import fund_summary
+    from claims.queries.prorata import pro_rata_projection
+    from claims.queries.selectors import fund_summary
     from claims.services import Actor
 
     finance = _user("bench-finance", roles.FINANCE_OFFICER)
@@ -148,8 +149,8 @@ def _fill(count: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from claims import crypto
-    from claims.demo import create_demo_scheme
+    from claims.actions.demo import create_demo_scheme
+    from claims.domain import crypto
     from claims.models import (
         BankDetails,
         Claim,

@@ -42,7 +42,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def main(count: int) -> None:
-    from claims.demo import advance_claim_to  # noqa: F401  (imported to warm the module)
+    from claims.actions.demo import advance_claim_to  # noqa: F401  (imported to warm the module)
     from claims.models import AuditEvent, Claim, Stage, StatusUpdate
     from tests.factories import People, SchemeFactory, claim_in_stage, take_step
 

@@ -12,7 +12,7 @@ checks its stage, its version, its heads of loss and the scheme's window, and th
 event, status update and letter request it writes; then one message to the broker
 carrying the status update, the letter and the flag check
 (claims.outbox.published_together). Flags are found by the worker, not in the
-request (claims.flags). Both views run with prepared statements, as deployed
+request (claims.actions.flags). Both views run with prepared statements, as deployed
 (DATABASE_PREPARED_STATEMENTS).
 
 Needs PostgreSQL: it creates postgres://postgres@127.0.0.1:5432/redress_bench_sub (or
@@ -376,7 +376,7 @@ def make_drafts(scheme: Any, count: int, *, first: int = 0) -> list[str]:
     from django.utils import timezone
 
     from claims import services
-    from claims.access import SESSION_KEY
+    from claims.actions.access import SESSION_KEY
     from claims.models import HeadOfLoss, RegisterEntry
     from claims.services import Actor
 
@@ -563,7 +563,7 @@ def run(args: argparse.Namespace, var_dir: Path, broker: str, redis: Any, key_pr
 
     from submission_site.models import BareSubmission
 
-    from claims.demo import create_demo_scheme
+    from claims.actions.demo import create_demo_scheme
     from claims.models import Claim, Stage, StatusUpdate
 
     load_before = os.getloadavg()[0]

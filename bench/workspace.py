@@ -274,8 +274,9 @@ def fill(claims: int) -> Dataset:
     from django.contrib.auth.models import Group, User
     from django.db import connection
 
-    from claims import roles, services
-    from claims.demo import ClaimStaff, advance_claim_to, create_demo_scheme
+    from claims import services
+    from claims.actions.demo import ClaimStaff, advance_claim_to, create_demo_scheme
+    from claims.domain import roles
     from claims.models import Claim, ClaimFlag, HeadOfLoss, Stage
     from claims.services import Actor
 
@@ -609,7 +610,7 @@ def import_child(path: str, scheme_id: int, username: str) -> None:
     django.setup()
     from django.contrib.auth.models import User
 
-    from claims.register_import import register_import
+    from claims.actions.register import register_import
     from claims.services import Actor
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -627,7 +628,7 @@ def import_child(path: str, scheme_id: int, username: str) -> None:
 def import_bench(rows: int, scheme_id: int, env: dict[str, str], tmp: Path) -> None:
     from django.contrib.auth.models import Group, User
 
-    from claims import roles
+    from claims.domain import roles
 
     admin, _ = User.objects.get_or_create(
         username="schemeadmin", defaults={"email": "sa@bench.test", "is_staff": True}

@@ -3,10 +3,18 @@ from django.contrib.admin import apps as admin_apps
 
 
 class RedressAdminConfig(admin_apps.AdminConfig):
-    """django.contrib.admin on Redress's site (claims.admin_site.RedressAdminSite)."""
+    """django.contrib.admin on Redress's site (claims.staff.site.RedressAdminSite)."""
 
     default = False  # "claims" alone still means ClaimsConfig
-    default_site = "claims.admin_site.RedressAdminSite"
+    default_site = "claims.staff.site.RedressAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # the other apps' admin modules
+        from django.contrib import admin
+
+        from claims.staff.admin import register
+
+        register(admin.site)
 
 
 class ClaimsConfig(AppConfig):
@@ -15,10 +23,8 @@ class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from claims import (
-            caching,
-            crypto,  # noqa: F401  (registers the key system check)
-            security,  # noqa: F401  (starts each staff session's clock)
-        )
+        from claims.domain import crypto  # noqa: F401  (registers the key system check)
+        from claims.queries import caching
+        from config import security  # noqa: F401  (starts each staff session's clock)
 
         caching.connect()

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists
 from django.utils import timezone
 
+from claims.domain.money import MoneyError, format_money, parse_money, round_money
+from claims.domain.workdays import add_working_days
 from claims.models import (
     REJECTION_REVIEW_WORKING_DAYS,
     TRANSITIONS,
@@ -34,9 +36,7 @@ from claims.models import (
     Scheme,
     Transition,
 )
-from claims.money import MoneyError, format_money, parse_money, round_money
 from claims.outbox import letters_for_transition, status_update_add
-from claims.workdays import add_working_days
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -86,7 +86,7 @@ def lock_claim(claim_id: int, *, only: tuple[str, ...] | None = None) -> Claim:
     reads, of the claim and (`scheme__…`) of its scheme: the rest load when first read,
     a query each, so a test of the path's query count keeps the list honest."""
     # Only the claim's row: locking its scheme too would make every change to any
-    # claim of a scheme wait for every other (claims.payments locks it when it must).
+    # claim of a scheme wait for every other (claims.actions.payments locks it when it must).
     queryset = Claim.objects.select_for_update(of=("self",)).select_related("scheme")
     if only is not None:
         queryset = queryset.only(*only)
@@ -150,7 +150,7 @@ def record(
     )
 
 
-# The name claims.access, claims.privacy and claims.notifications know it by.
+# The name claims.actions.access, claims.actions.privacy and claims.delivery.emails know it by.
 record_event = record
 
 
@@ -216,7 +216,7 @@ def move(
         to_stage=transition.target,
         data=data,
     )
-    # Queued for delivery once this transaction commits (claims.notifications).
+    # Queued for delivery once this transaction commits (claims.delivery.emails).
     status_update_add(claim=claim, event=event, kind=transition.update, stage=transition.target)
     # The letter this change sends, if any (claims.domain.letters.AUTOMATIC_LETTERS), likewise.
     letters_for_transition(claim=claim, event=event)
@@ -260,7 +260,7 @@ def current_offer(claim: Claim) -> Offer:
 
 def revised_offers_open(claim: Claim, today: dt.date) -> None:
     """Start the accept-by date of each revised offer for a disputed part that waited
-    for the first part's payment: the claimant can accept it from now (claims.reviews)."""
+    for the first part's payment: the claimant can accept it from now (claims.actions.reviews)."""
     for review in claim.part_reviews.filter(
         state=ReviewState.REVISED, revised_offer__accept_by__isnull=True
     ).select_related("revised_offer"):

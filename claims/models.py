@@ -25,7 +25,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
-from claims.money import format_money
+from claims.domain.money import format_money
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -498,7 +498,7 @@ class Scheme(models.Model):
     first_reminder_working_days = models.PositiveSmallIntegerField(default=10)
     second_reminder_working_days = models.PositiveSmallIntegerField(default=17)
     accept_by_working_days = models.PositiveSmallIntegerField(default=20)
-    # Privacy (claims.privacy): personal data and files of a closed claim are erased
+    # Privacy (claims.actions.privacy): personal data and files of a closed claim are erased
     # this many years after it closed; figures, stages and dates are kept.
     retention_years = models.PositiveSmallIntegerField(
         default=6,
@@ -508,7 +508,8 @@ class Scheme(models.Model):
     fund_amount = models.DecimalField(max_digits=14, decimal_places=2)
     contact_phone = models.CharField(max_length=40, blank=True)
     contact_email = models.EmailField(blank=True)
-    # Letters (claims.letters): the letterhead's logo and the address the scheme writes from.
+    # Letters (claims.delivery.letters): the letterhead's logo and the address the scheme
+    # writes from.
     letter_logo = models.FileField(
         upload_to=letter_logo_upload_to,
         max_length=200,
@@ -519,7 +520,7 @@ class Scheme(models.Model):
     letter_return_address = models.TextField(
         blank=True, help_text="Printed on letters above the claimant's address, one line each."
     )
-    # Pro-rata mode (claims.prorata): capped categories share a fixed pool.
+    # Pro-rata mode (claims.queries.prorata): capped categories share a fixed pool.
     pro_rata = models.BooleanField(
         default=False,
         help_text="Share a fixed pool between every claim's capped categories when the "
@@ -672,10 +673,10 @@ class Claim(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Where the claim was submitted from: many claims from one address is a fraud flag.
     submitted_ip = models.GenericIPAddressField(null=True, blank=True)
-    # Set when claims.privacy erased its personal data (retention, or a draft erased):
+    # Set when claims.actions.privacy erased its personal data (retention, or a draft erased):
     # what stays is figures, stages and dates.
     personal_data_erased_at = models.DateTimeField(null=True, blank=True)
-    # When claims.flags last looked at this claim: flags are found just after the
+    # When claims.actions.flags last looked at this claim: flags are found just after the
     # submission commits, by a task and a sweep that picks up any claim still unchecked.
     flags_checked_at = models.DateTimeField(null=True, blank=True)
     information_due = models.DateField(null=True, blank=True)
@@ -856,11 +857,11 @@ class OfferItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # The distress band the amount was set in: the head's as assessed, or the one a
-    # reviewer chose for a revised offer (claims.reviews), which leaves the head alone.
+    # reviewer chose for a revised offer (claims.actions.reviews), which leaves the head alone.
     distress_band = models.ForeignKey(
         DistressBand, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # The claimant's answer, item by item (claims.partial): blank until they answer.
+    # The claimant's answer, item by item (claims.queries.partial): blank until they answer.
     response = models.CharField(max_length=10, choices=ItemResponse.choices, blank=True)
     dispute_reason = models.TextField(blank=True)
 
@@ -884,7 +885,7 @@ class OfferItem(models.Model):
 # ACCEPTED (`revised_offer_accept`) and the extra amount is paid as a payment of its own.
 # So a claim is only ever in one payment at a time, each accepted offer is paid once,
 # and what is paid is the sum of the accepted items of the accepted offer
-# (`claims.partial.accepted_amount`). Accepting every item is `offer_accept`; disputing
+# (`claims.queries.partial.accepted_amount`). Accepting every item is `offer_accept`; disputing
 # every item is `offer_decline`, whose review is the claim's REVIEW stage as before.
 
 
@@ -1050,7 +1051,7 @@ class AuditEvent(models.Model):
 
 class BankDetails(models.Model):
     """Where a claimant wants to be paid. Sort code and account number are encrypted
-    at rest (claims.crypto) and only their last digits are kept readable."""
+    at rest (claims.domain.crypto) and only their last digits are kept readable."""
 
     claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="bank_details")
     account_name = models.CharField(max_length=140)
@@ -1155,7 +1156,7 @@ class InternalNote(models.Model):
 
 class ClaimFlag(models.Model):
     """Something about a claim a caseworker should look at twice, found when it was
-    submitted (claims.flags). A flag says why; it decides nothing by itself."""
+    submitted (claims.actions.flags). A flag says why; it decides nothing by itself."""
 
     class Kind(models.TextChoices):
         NOT_ON_REGISTER = "not_on_register", "Not on the register"
@@ -1350,7 +1351,7 @@ def letter_upload_to(instance: Letter, filename: str) -> str:
 
 
 class Letter(models.Model):
-    """A PDF letter to a claimant (claims.letters), stored once and never changed.
+    """A PDF letter to a claimant (claims.delivery.letters), stored once and never changed.
     Generating a letter of a kind again makes a new version and keeps the old."""
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="letters")
@@ -1453,7 +1454,7 @@ class LetterRequest(models.Model):
 
 
 class PaymentBatch(models.Model):
-    """Payments a finance officer sends to the bank in one file (claims.payments). Open
+    """Payments a finance officer sends to the bank in one file (claims.actions.payments). Open
     while any of its payments is pending; closed once each is marked paid or failed."""
 
     class State(models.TextChoices):

@@ -20,9 +20,11 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from claims import core
+from claims.actions.flags import FLAGS_TASK, claim_flags_bank_account
 from claims.core import Actor, ClaimError, lost_time_amount, parse_hours
+from claims.delivery.emails import address_problem
 from claims.domain.letters import AUTOMATIC_LETTERS
-from claims.flags import FLAGS_TASK, claim_flags_bank_account
+from claims.domain.workdays import add_working_days
 from claims.models import (
     TRANSITIONS,
     ActorKind,
@@ -44,7 +46,6 @@ from claims.models import (
     generate_verification_code,
     normalise_postcode,
 )
-from claims.notifications import address_problem
 from claims.outbox import (
     LETTER_TASK,
     STATUS_UPDATE_TASK,
@@ -52,7 +53,6 @@ from claims.outbox import (
     published_together,
     status_update_add,
 )
-from claims.workdays import add_working_days
 
 # --- Claimant side ------------------------------------------------------------
 
@@ -217,7 +217,7 @@ def claim_submit(
 ) -> Claim:
     """Submit a draft. `ip_address` is where the claimant submitted from: many claims
     from one address in a short time is flagged for a caseworker. Flags are found just
-    after this commits, out of the claimant's request (claims.flags)."""
+    after this commits, out of the claimant's request (claims.actions.flags)."""
     today = today or core.today()
     if statement_of_truth and actor.kind == ActorKind.CLAIMANT and actor.claim_id == claim_id:
         claim = _claim_submit_at_once(claim_id, today=today, ip_address=ip_address)
@@ -414,7 +414,7 @@ def offer_accept(*, claim_id: int, actor: Actor, today: dt.date | None = None) -
             "Contact us if you still want to accept it.",
             code="offer_expired",
         )
-    # Every item accepted: what is paid is the sum of the accepted items (claims.partial).
+    # Every item accepted: what is paid is the sum of the accepted items (claims.queries.partial).
     offer.items.update(response=ItemResponse.ACCEPTED)
     core.move(claim, "offer_accept", actor, data={"offer_version": offer.version})
     return claim
@@ -484,7 +484,7 @@ _PLAIN_TRANSITIONS = frozenset(
         "triage_accept",
         "triage_reject",
         "review_start",
-        # Payments move only through claims.payments, with their Payment rows.
+        # Payments move only through claims.actions.payments, with their Payment rows.
         "close",
     }
 )
@@ -679,7 +679,7 @@ def _build_offer(claim: Claim, actor: Actor) -> Offer:
 
 
 def _fund_check(claim: Claim, offer: Offer) -> None:
-    from claims.payments import fund_check_offer
+    from claims.actions.payments import fund_check_offer
 
     fund_check_offer(claim=claim, total=offer.total)
 
@@ -1034,10 +1034,10 @@ def evidence_add(
     head_of_loss_id: int | None = None,
     message_id: int | None = None,
 ) -> Evidence:
-    """Store one checked upload (see claims.uploads) under a generated name."""
+    """Store one checked upload (see claims.domain.uploads) under a generated name."""
     from django.core.files.base import ContentFile
 
-    from claims.uploads import MAX_FILES_PER_CLAIM, UploadError, check_upload
+    from claims.domain.uploads import MAX_FILES_PER_CLAIM, UploadError, check_upload
 
     claim = core.lock_claim(claim_id)
     if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:
@@ -1109,10 +1109,10 @@ def bank_details_set(
     readable. Never logged, never passed to a task.
 
     A change to details already given holds payment until a caseworker confirms it
-    (claims.payments.bank_details_confirm) and is told to the claimant, at the address
+    (claims.actions.payments.bank_details_confirm) and is told to the claimant, at the address
     they had when they first gave details too: changed details are how payments are
     diverted."""
-    from claims import crypto
+    from claims.domain import crypto
 
     claim = core.lock_claim(claim_id)
     if actor.kind != ActorKind.CLAIMANT or actor.claim_id != claim.pk:

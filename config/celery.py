@@ -13,9 +13,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("redress")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-# Letters' tasks live in claims/letter_tasks.py (the letters queue).
-app.autodiscover_tasks(related_name="letter_tasks")
+# The tasks live in claims/delivery/: tasks.py (emails, notices, the clock) and
+# letter_tasks.py (the letters queue). Web processes publish by name and import neither.
+app.autodiscover_tasks(["claims.delivery"])
+app.autodiscover_tasks(["claims.delivery"], related_name="letter_tasks")
 
 
 @setup_logging.connect

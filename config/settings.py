@@ -70,7 +70,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    # django.contrib.admin, with its app index built only where shown (claims.admin_site).
+    # django.contrib.admin, with its app index built only where shown (claims.staff.site).
     "claims.apps.RedressAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -92,17 +92,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files keep their long cache; every page gets the rest.
-    "claims.security.SecurityHeadersMiddleware",
+    "config.security.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
-    "claims.security.SessionMiddleware",  # Django's, safe against a stale cookie
+    "config.security.SessionMiddleware",  # Django's, safe against a stale cookie
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Before the staff session's clock, which says why it signed someone out.
     "django.contrib.messages.middleware.MessageMiddleware",
-    "claims.security.StaffSessionTimeoutMiddleware",
-    "claims.staff_auth.StaffSecondFactorMiddleware",
+    "config.security.StaffSessionTimeoutMiddleware",
+    "claims.staff.auth.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: it turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -199,7 +199,7 @@ else:
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _key_prefix
 CELERY_TASK_IGNORE_RESULT = True
 # At least once: a message is acknowledged after its task ends, and a worker that dies
-# mid-task hands it back. The tasks make a second run harmless (claims.tasks).
+# mid-task hands it back. The tasks make a second run harmless (claims.delivery.tasks).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
@@ -223,7 +223,7 @@ CELERY_TASK_DEFAULT_QUEUE = "housekeeping"
 CELERY_TASK_ROUTES = {
     "claims.tasks.status_update_send": {"queue": "notifications"},
     "claims.tasks.staff_digest_send": {"queue": "notifications"},
-    # Carries a claim's status update with its other tasks (claims.notifications).
+    # Carries a claim's status update with its other tasks (claims.delivery.emails).
     "claims.tasks.publish_together": {"queue": "notifications"},
     "claims.tasks.notice_*": {"queue": "notices"},
     "claims.tasks.letter_*": {"queue": "letters"},
@@ -237,7 +237,7 @@ def _daily(hour: int, minute: int, days: str = "*") -> object:
     return crontab(hour=hour, minute=minute, day_of_week=days)
 
 
-# The scheme's clock (claims.clock): each job is safe to run twice or late.
+# The scheme's clock (claims.actions.clock): each job is safe to run twice or late.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-sweep": {
         "task": "claims.tasks.outbox_sweep",
@@ -281,7 +281,7 @@ ANYMAIL = {
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Redress <claims@redress.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Delivery (claims.notifications): attempts per email before it is marked failed, the
+# Delivery (claims.delivery.emails): attempts per email before it is marked failed, the
 # first retry delay (doubling each time, up to the maximum) and how long a pending email
 # may be overdue before the sweeper queues it again.
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)
@@ -297,7 +297,7 @@ NOTICE_CHUNK_SIZE = env.int("NOTICE_CHUNK_SIZE", default=100)
 OFFER_EXPIRING_WARNING_WORKING_DAYS = 5
 OVERDUE_WORKING_DAYS = 10
 
-# --- Letters (claims.letters) ---------------------------------------------
+# --- Letters (claims.delivery.letters) ---------------------------------------------
 # A letter that takes longer than this to render is stopped (a letter takes ~0.1 s).
 LETTER_RENDER_SECONDS = env.float("LETTER_RENDER_SECONDS", default=60.0)
 # Attempts per letter before its request is marked failed, and the wait between them.
@@ -365,7 +365,7 @@ if not DEBUG and SESSION_COOKIE_SECURE:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 # Staff sessions end after this much idleness, and this long after signing in whatever
-# happens (claims.security); every session ends when the browser closes.
+# happens (config.security); every session ends when the browser closes.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=30)
 STAFF_SESSION_HOURS = env.int("STAFF_SESSION_HOURS", default=10)
@@ -387,17 +387,17 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
-# Rate limits (claims.views.common.RATE_LIMITS, allauth's staff sign-in limits) count
+# Rate limits (claims.claimant.views.common.RATE_LIMITS, allauth's staff sign-in limits) count
 # by the client's address; behind N proxies that add X-Forwarded-For, set N.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-RATELIMIT_IP_META_KEY = "claims.security.client_ip"
+RATELIMIT_IP_META_KEY = "config.security.client_ip"
 # No page needs a camera, microphone, location, payment or other powerful feature.
 PERMISSIONS_POLICY = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
     "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
 )
 
-# Privacy (claims.privacy): drafts never submitted are erased after this many days
+# Privacy (claims.actions.privacy): drafts never submitted are erased after this many days
 # untouched; closed claims after their scheme's retention_years. Daily at 02:30, and a
 # dry-run report of what is coming every Monday (in the worker's log).
 DRAFT_RETENTION_DAYS = env.int("DRAFT_RETENTION_DAYS", default=180)
@@ -411,16 +411,16 @@ CELERY_BEAT_SCHEDULE["retention-report"] = {
 }
 
 # Staff sign in at /staff/ with a password and then a TOTP code (recovery codes if
-# the phone is lost); claimants never sign in. claims.staff_auth keeps every admin
+# the phone is lost); claimants never sign in. claims.staff.auth keeps every admin
 # page closed to a session without the second factor and sends new staff to enrol.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # ModelBackend, reading a user's permissions in one query (claims.admin_site).
-    "claims.admin_site.PermissionsModelBackend",
+    # ModelBackend, reading a user's permissions in one query (claims.staff.site).
+    "claims.staff.site.PermissionsModelBackend",
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "admin:index"
-ACCOUNT_ADAPTER = "claims.staff_auth.StaffAccountAdapter"
+ACCOUNT_ADAPTER = "claims.staff.auth.StaffAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -437,7 +437,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default
 # minute), so rotating user agents gains a guesser nothing.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_USERNAME_CALLABLE = "claims.staff_auth.axes_username"
+AXES_USERNAME_CALLABLE = "claims.staff.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"

@@ -2,7 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from claims import privacy_admin, staff_auth
+from claims.staff import auth as staff_auth
+from claims.staff import privacy as privacy_admin
 
 admin.site.site_header = "Redress"
 admin.site.site_title = "Redress staff"
@@ -14,7 +15,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 admin.site.enable_nav_sidebar = False
 
 # Rate-limited requests (ours and allauth's staff sign-in limits) get one clear page.
-handler429 = "claims.views.common.too_many"
+handler429 = "claims.claimant.views.common.too_many"
 
 urlpatterns = [
     path(
@@ -26,5 +27,5 @@ urlpatterns = [
     # allauth's TOTP enrolment, recording the second factor in the session (staff_auth).
     path("staff/2fa/totp/activate/", staff_auth.activate_totp, name="mfa_activate_totp"),
     path("staff/", include("allauth.urls")),
-    path("", include("claims.urls")),
+    path("", include("claims.claimant.urls")),
 ]

@@ -4,7 +4,7 @@ and a PNG of each of its first two pages.
     .venv/bin/python docs/sample_letter.py     (needs pdftoppm, from poppler-utils)
 
 It builds the demo scheme (with a drawn logo and a return address) and the sample claim
-of claims.letter_samples in a throwaway SQLite database, through the real services,
+of claims.delivery.letter_samples in a throwaway SQLite database, through the real services,
 then renders the letter exactly as the letters worker would.
 """
 
@@ -43,9 +43,10 @@ def main() -> None:
     from django.core.files.base import ContentFile
     from django.core.management import call_command
 
-    from claims import letters, roles
-    from claims.demo import ClaimStaff, create_demo_scheme
-    from claims.letter_samples import sample_claim_with_offer, sample_logo_png
+    from claims.delivery import letters
+    from claims.domain import roles
+    from claims.actions.demo import ClaimStaff, create_demo_scheme
+    from claims.delivery.letter_samples import sample_claim_with_offer, sample_logo_png
     from claims.models import LetterKind
 
     call_command("migrate", verbosity=0)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from claims import roles
+from claims.domain import roles
 from tests.factories import People, SchemeFactory, staff
 from tests.staff_login import StaffClient
 

@@ -1,6 +1,6 @@
 """Factories, and `claim_in_stage`, which takes a claim to any stage through the
 real services so every test claim has a true history. The scheme and the path to
-each stage are `claims.demo`'s, shared with `manage.py load_demo`."""
+each stage are `claims.actions.demo`'s, shared with `manage.py load_demo`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 
-from claims import roles, services
-from claims.demo import LARGE_LOSS as LARGE_LOSS  # re-exported for the tests
-from claims.demo import SMALL_LOSS as SMALL_LOSS
-from claims.demo import ClaimStaff, advance_claim_to, create_demo_scheme
-from claims.demo import assess_all as assess_all
-from claims.demo import take_step as take_step
+from claims import services
+from claims.actions.demo import LARGE_LOSS as LARGE_LOSS  # re-exported for the tests
+from claims.actions.demo import SMALL_LOSS as SMALL_LOSS
+from claims.actions.demo import ClaimStaff, advance_claim_to, create_demo_scheme
+from claims.actions.demo import assess_all as assess_all
+from claims.actions.demo import take_step as take_step
+from claims.domain import roles
 from claims.models import Claim, Evidence, RegisterEntry, Scheme, Stage
 
 

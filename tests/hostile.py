@@ -68,7 +68,7 @@ def checked_values(response: HttpResponse, name: str) -> list[str]:
 
 def sign_in_as_claimant(client: Client, claim: Any) -> None:
     """Open `claim` in this browser through a single-use link, as its claimant would."""
-    from claims.access import access_link_issue
+    from claims.actions.access import access_link_issue
     from claims.models import AccessLink
 
     token = access_link_issue(claim=claim, purpose=AccessLink.Purpose.FOLLOW)

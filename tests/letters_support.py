@@ -8,7 +8,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from claims import letters
+from claims.delivery import letters
 from claims.domain.letters import AUTOMATIC_LETTERS, letter_kind_for
 from claims.models import Claim, Letter, LetterKind
 

@@ -7,9 +7,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from claims import reviews, services
+from claims import services
+from claims.actions import reviews
+from claims.actions.reviews import ItemAnswer
 from claims.models import Claim, HeadOfLoss, Offer, Review, Stage
-from claims.reviews import ItemAnswer
 from claims.services import Actor
 from tests.factories import People, SchemeFactory, take_step
 
@@ -100,7 +101,7 @@ def give_bank_details(claim: Claim) -> None:
 
 def pay(claim: Claim, people: People) -> None:
     """Pay what is accepted, as the finance officer."""
-    # Through a payment batch (claims.payments), as the finance officer would.
+    # Through a payment batch (claims.actions.payments), as the finance officer would.
     for step in ("payment_queue", "payment_confirm"):
         take_step(claim, step, people)
 

@@ -1,6 +1,6 @@
 """Signing staff in for tests: `force_login` plus a completed second factor.
 
-The staff site opens only to a session that passed a TOTP (claims.staff_auth). Tests
+The staff site opens only to a session that passed a TOTP (claims.staff.auth). Tests
 about something else sign in through `StaffClient.force_login`, which enrols the
 user and records the second factor as allauth's TOTP stage would; tests about the
 sign-in itself use a plain `django.test.Client` and the real forms.

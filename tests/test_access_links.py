@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from claims import services
-from claims.access import access_link_issue
+from claims.actions.access import access_link_issue
 from claims.models import AccessLink, Stage
 from claims.services import Actor
 from tests.claimant import last_link_path
@@ -278,7 +278,7 @@ def test_status_updates_show_their_verification_codes(client, people):
 
 def test_pages_work_with_the_cache_down(client, claim, people, monkeypatch):
     """Redis (the cache in production) down: a claimant mid-claim and a caseworker go on
-    working, since sessions live in the database and claims.caching passes by; what
+    working, since sessions live in the database and claims.queries.caching passes by; what
     needs a rate limit counted says "try again later"."""
     client.post(f"/link/{access_link_issue(claim=claim, purpose='follow')}/")
     from django.core.cache import caches

@@ -10,7 +10,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims import roles, services
+from claims import services
+from claims.domain import roles
 from claims.models import AuditEvent, Claim, Evidence, HeadOfLoss, Stage, StatusUpdate
 from claims.services import Actor
 from tests.factories import (

@@ -1,4 +1,4 @@
-"""The staff site's per-request savings (claims.admin_site): a user's permissions in one
+"""The staff site's per-request savings (claims.staff.site): a user's permissions in one
 query with the same answers as Django's ModelBackend, and the app index built only on
 the pages that show it."""
 
@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
-from claims import roles
-from claims.admin_site import PermissionsModelBackend
+from claims.domain import roles
+from claims.staff.site import PermissionsModelBackend
 from tests.factories import staff
 
 pytestmark = pytest.mark.django_db

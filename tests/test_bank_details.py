@@ -12,10 +12,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.urls import reverse
 
-from claims import crypto, payments, roles, services
-from claims.access import access_link_issue
+from claims import services
+from claims.actions import payments
+from claims.actions.access import access_link_issue
+from claims.delivery.emails import status_update_deliver
+from claims.domain import crypto, roles
 from claims.models import AuditEvent, BankDetails, Stage, StatusUpdate
-from claims.notifications import status_update_deliver
 from claims.services import Actor, ClaimError
 from tests.factories import claim_in_stage, staff
 

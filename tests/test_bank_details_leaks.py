@@ -18,7 +18,7 @@ from django.views.debug import ExceptionReporter
 from kombu.utils.json import dumps
 
 from claims import services
-from claims.access import access_link_issue
+from claims.actions.access import access_link_issue
 from claims.models import PaymentBatch, Stage
 from tests.factories import claim_in_stage
 

@@ -1,5 +1,5 @@
 """Permissions, caseworkers and schemes kept in the cache between staff requests
-(claims.caching): read from the database once, and afresh the moment anything
+(claims.queries.caching): read from the database once, and afresh the moment anything
 they were read from changes, so a role taken away stops working on the next page."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims import roles
+from claims.domain import roles
 from tests.factories import SchemeFactory, claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +129,7 @@ def test_with_the_cache_unreachable_the_database_answers(monkeypatch):
 
 
 def test_a_changed_distress_band_is_read_afresh(django_capture_on_commit_callbacks):
-    from claims import selectors
+    from claims.queries import selectors
 
     with django_capture_on_commit_callbacks(execute=True):
         scheme = SchemeFactory()
@@ -154,7 +154,7 @@ def test_a_remembered_figure_is_never_older_than_its_seconds():
     it may be, wherever it was kept."""
     import time_machine
 
-    from claims import caching
+    from claims.queries import caching
 
     computed = []
 
@@ -178,7 +178,7 @@ def test_a_remembered_figure_is_never_older_than_its_seconds():
 def test_a_value_kept_in_the_process_lasts_no_longer_than_in_redis(monkeypatch):
     """Were a renewal lost (Redis briefly unwritable), a process's copy still ends when
     Redis's would: ENTRY_SECONDS after it was read."""
-    from claims import caching
+    from claims.queries import caching
 
     computed = []
 

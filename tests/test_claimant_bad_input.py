@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from claims.forms import NUL_MESSAGE
+from claims.claimant.forms import NUL_MESSAGE
 from claims.models import BankDetails, Claim, HeadOfLoss, Message, Stage, normalise_postcode
 from tests.claimant import CONTACT, fill_draft, start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from claims import core, roles, services
+from claims import core, services
+from claims.domain import roles
 from claims.models import Claim, Stage
 from claims.services import Actor, ClaimError
 from tests.factories import People, claim_in_stage, draft_claim, staff

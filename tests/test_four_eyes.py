@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from claims import roles, services
+from claims import services
+from claims.domain import roles
 from claims.models import HeadOfLoss, LetterRequest, Offer, Stage
 from claims.services import Actor, ClaimError
 from tests.factories import assess_all, claim_in_stage, staff

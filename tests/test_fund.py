@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from claims import roles, selectors, services
+from claims import services
+from claims.domain import roles
 from claims.models import HeadOfLoss, Offer, Scheme, Stage
-from claims.selectors import fund_summary
+from claims.queries import selectors
+from claims.queries.selectors import fund_summary
 from claims.services import Actor, ClaimError
 from tests.factories import SMALL_LOSS, assess_all, claim_in_stage, staff
 

@@ -10,10 +10,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from claims import roles
-from claims.csv_export import safe_cell
+from claims.actions.register import register_import
+from claims.domain import roles
+from claims.domain.csv_export import safe_cell
 from claims.models import ClaimFlag, Stage
-from claims.register_import import register_import
 from claims.services import Actor, ClaimError
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
 

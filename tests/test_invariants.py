@@ -43,7 +43,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from claims import payments, reviews, roles, services
+from claims import services
+from claims.actions import payments, reviews
+from claims.actions.reviews import ItemAnswer
+from claims.domain import roles
 from claims.models import (
     TERMINAL_STAGES,
     AuditEvent,
@@ -60,7 +63,6 @@ from claims.models import (
     Stage,
     StatusUpdate,
 )
-from claims.reviews import ItemAnswer
 from claims.services import Actor, ClaimError
 from tests.factories import SchemeFactory, staff
 

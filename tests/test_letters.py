@@ -8,14 +8,16 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
-from claims import letters, roles, services
-from claims.letter_samples import (
+from claims import services
+from claims.delivery import letters
+from claims.delivery.letter_samples import (
     SAMPLE_DISTRESS_AWARD,
     SAMPLE_HEADS,
     SAMPLE_TOTAL,
     sample_claim_assessed,
     sample_claim_with_offer,
 )
+from claims.domain import roles
 from claims.models import HeadOfLoss, LetterKind, Stage
 from claims.services import Actor
 from tests.factories import claim_in_stage, staff, take_step

@@ -20,9 +20,10 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from claims import letter_pdf, services
+from claims import services
+from claims.delivery import letter_pdf
+from claims.delivery.letter_samples import sample_claim_with_offer, sample_logo_png
 from claims.domain.letters import TITLES
-from claims.letter_samples import sample_claim_with_offer, sample_logo_png
 from claims.models import LetterKind, Stage
 from claims.services import Actor
 from tests.factories import claim_in_stage

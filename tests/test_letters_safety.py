@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from claims import letter_pdf, letters
-from claims.demo import ClaimStaff
-from claims.letter_samples import SAMPLE_CLAIMANT, sample_claim_with_offer
+from claims.actions.demo import ClaimStaff
+from claims.delivery import letter_pdf, letters
+from claims.delivery.letter_samples import SAMPLE_CLAIMANT, sample_claim_with_offer
 from claims.models import HeadOfLoss, LetterKind
 from tests.letters_support import pdf_reader, pdf_text, render
 

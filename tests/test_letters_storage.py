@@ -9,12 +9,19 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from claims import letter_pdf, letter_tasks, outbox, roles
-from claims.access import access_link_issue
+from claims import outbox
+from claims.actions.access import access_link_issue
 from claims.actions.letters import letter_batch_create
+from claims.delivery import letter_pdf, letter_tasks
+from claims.delivery.letter_samples import sample_claim_with_offer
+from claims.delivery.letters import (
+    Outcome,
+    letter_batch_queue,
+    letter_generate,
+    letter_requests_sweep,
+)
+from claims.domain import roles
 from claims.domain.letters import AUTOMATIC_LETTERS
-from claims.letter_samples import sample_claim_with_offer
-from claims.letters import Outcome, letter_batch_queue, letter_generate, letter_requests_sweep
 from claims.models import Letter, LetterBatch, LetterKind, LetterRequest, Stage
 from claims.queries.letters import letter_batch_progress
 from tests.factories import claim_in_stage, staff
@@ -371,7 +378,7 @@ def test_the_letters_admin_pages_open(client, people):
     ],
 )
 def test_the_status_update_email_points_to_the_letter_its_change_sends(people, stage, kind, title):
-    from claims.notifications import render_email, status_update_context
+    from claims.delivery.emails import render_email, status_update_context
 
     claim = claim_in_stage(stage, people=people)
     update = claim.status_updates.get(kind=kind)

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from claims import demo, roles
+from claims.actions import demo
+from claims.domain import roles
 from claims.management.commands.load_demo import CREDENTIALS_FILE, DEMO_STAFF
 from claims.models import (
     AuditEvent,

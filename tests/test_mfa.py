@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 
-from claims import roles
+from claims.domain import roles
 from claims.models import Stage
 from tests.factories import UserFactory, claim_in_stage, staff
 from tests.staff_login import enrol, totp_code

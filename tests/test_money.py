@@ -7,8 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claims import services
+from claims.domain.money import (
+    MAX_AMOUNT,
+    PENNY,
+    MoneyError,
+    format_money,
+    parse_money,
+    round_money,
+)
 from claims.models import HeadOfLoss
-from claims.money import MAX_AMOUNT, PENNY, MoneyError, format_money, parse_money, round_money
 from claims.services import Actor, ClaimError
 from tests.factories import SchemeFactory, draft_claim
 

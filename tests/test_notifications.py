@@ -16,10 +16,11 @@ from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone
 
-from claims import access, notifications, outbox, payments, services
-from claims.actions import emails
+from claims import outbox, services
+from claims.actions import access, emails, payments
+from claims.delivery import emails as notifications
+from claims.delivery.emails import Outcome
 from claims.models import TRANSITIONS, AccessLink, AuditEvent, Claim, Stage, StatusUpdate
-from claims.notifications import Outcome
 from claims.services import Actor, ClaimError
 from tests.factories import CLAIMANT, claim_in_stage, draft_claim, draft_with_a_loss, take_step
 
@@ -611,7 +612,7 @@ def test_the_task_keeps_retrying_until_the_rows_own_attempts_run_out(
     people: Any, scheme: Any, scripted: type[ScriptedBackend], settings: Any
 ) -> None:
     """Celery's own limit (3 retries unless a task says otherwise) must not cut in first."""
-    from claims import tasks
+    from claims.delivery import tasks
 
     settings.EMAIL_MAX_ATTEMPTS = 6
     settings.EMAIL_RETRY_SECONDS = 0  # run as Celery would when each retry is due

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from claims import notifications, outbox
+from claims import outbox
+from claims.delivery import emails as notifications
+from claims.delivery.emails import Outcome
 from claims.models import NoticeCampaign, StatusUpdate
-from claims.notifications import Outcome
 from tests.factories import RegisterEntryFactory, claim_in_stage
 
 pytestmark = pytest.mark.django_db

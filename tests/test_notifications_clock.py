@@ -14,7 +14,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from claims import clock, notifications, services
+from claims import services
+from claims.actions import clock
+from claims.delivery import emails as notifications
 from claims.models import Claim, StaffDigest, Stage, StatusUpdate
 from claims.services import Actor
 from tests.factories import CLAIMANT, SchemeFactory, claim_in_stage

@@ -14,17 +14,18 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
-import claims.tasks  # noqa: F401  (registers the tasks run below)
-from claims import notifications, outbox
-from claims.delivery import notices as notice_delivery
-from claims.delivery.notices import notice_chunk_send
-from claims.models import NoticeCampaign, RegisterEntry
-from claims.notices import (
+import claims.delivery.tasks  # noqa: F401  (registers the tasks run below)
+from claims import outbox
+from claims.actions.notices import (
     notice_campaign_pause,
     notice_campaign_resume,
     notice_campaign_start,
     notice_campaigns_revive,
 )
+from claims.delivery import emails as notifications
+from claims.delivery import notices as notice_delivery
+from claims.delivery.notices import notice_chunk_send
+from claims.models import NoticeCampaign, RegisterEntry
 from claims.services import ClaimError
 from config.celery import app
 from tests.factories import RegisterEntryFactory

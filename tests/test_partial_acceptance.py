@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from claims import partial, reviews, services
+from claims import services
+from claims.actions import reviews
 from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.models import (
     REVIEW_MOVES,
@@ -19,6 +20,7 @@ from claims.models import (
     ReviewState,
     Stage,
 )
+from claims.queries import partial
 from claims.services import Actor, ClaimError
 from tests import partial_support as ps
 from tests.factories import staff
@@ -429,7 +431,7 @@ def test_accepting_the_revised_offer_after_payment_sends_the_extra_to_payment(pe
 
 @pytest.mark.django_db
 def test_the_part_acceptance_email_says_what_is_paid_and_what_is_reviewed(people):
-    from claims.notifications import _status_update_email
+    from claims.delivery.emails import _status_update_email
 
     claim = ps.offer_made_with_three_heads(people)
     ps.accept_part(claim)
@@ -445,7 +447,7 @@ def test_the_part_acceptance_email_says_what_is_paid_and_what_is_reviewed(people
 
 @pytest.mark.django_db
 def test_the_paid_email_gives_the_accepted_part_not_the_offer_total(people):
-    from claims.notifications import _status_update_email
+    from claims.delivery.emails import _status_update_email
 
     claim = ps.offer_made_with_three_heads(people)
     ps.accept_part(claim)
@@ -462,7 +464,7 @@ def test_the_paid_email_gives_the_accepted_part_not_the_offer_total(people):
 
 
 def _fund(claim):
-    from claims.selectors import fund_summary
+    from claims.queries.selectors import fund_summary
 
     summary = fund_summary(claim.scheme)
     return summary.offered, summary.accepted, summary.paid
@@ -470,7 +472,7 @@ def _fund(claim):
 
 @pytest.mark.django_db
 def test_payable_amount_and_the_fund_follow_the_accepted_items_to_the_penny(people):
-    from claims.payments import payable_amount
+    from claims.actions.payments import payable_amount
 
     claim = ps.offer_made_with_three_heads(people)
     assert _fund(claim) == (ps.OFFER_TOTAL, 0, 0)

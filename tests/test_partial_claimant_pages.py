@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from claims import reviews
+from claims.actions import reviews
 from claims.models import ItemResponse, Review, Stage
 from claims.services import Actor
 from tests import partial_support as ps

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from claims import reviews
+from claims.actions import reviews
 from claims.models import Offer, Review, ReviewState, Stage
 from claims.services import Actor, ClaimError
 from tests import partial_support as ps

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_upheld_review_of_a_disputed_part_names_the_items_and_keeps_the_accepted_part(people):
-    from claims import reviews
+    from claims.actions import reviews
 
     claim = ps.offer_made_with_three_heads(people)
     review = ps.accept_part(claim)
@@ -69,7 +69,7 @@ def test_payment_letter_for_a_partly_accepted_offer_pays_the_accepted_items(peop
 
 
 def test_payment_letter_for_the_revised_part_pays_only_the_extra(people):
-    from claims import reviews
+    from claims.actions import reviews
 
     claim = ps.offer_made_with_three_heads(people)
     offer = ps.revise(ps.accept_part(claim), people, amount="66.66")

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from claims import roles
+from claims.domain import roles
 from claims.models import LetterRequest, Review, ReviewState, Stage
 from tests import partial_support as ps
 from tests.factories import staff

@@ -11,7 +11,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from claims import payments, roles, services
+from claims import services
+from claims.actions import payments
+from claims.domain import roles
 from claims.models import (
     AuditEvent,
     LetterKind,
@@ -346,7 +348,7 @@ def test_the_payment_file_is_never_served_by_a_get(client, scheme, people, payab
 
 @pytest.mark.django_db
 def test_the_fund_counts_what_payments_paid(scheme, people, payable):
-    from claims.selectors import fund_summary
+    from claims.queries.selectors import fund_summary
 
     build(scheme, people)
     assert fund_summary(scheme).committed == Decimal("35.00")
@@ -360,7 +362,7 @@ def test_the_fund_counts_what_payments_paid(scheme, people, payable):
 def test_after_a_failed_payment_the_claimant_is_asked_for_their_details_again(
     client, scheme, people, payable
 ):
-    from claims.access import access_link_issue
+    from claims.actions.access import access_link_issue
 
     build(scheme, people)
     payments.payment_mark_failed(

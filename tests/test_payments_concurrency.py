@@ -8,8 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from claims import payments, roles, selectors, services
+from claims import services
+from claims.actions import payments
+from claims.domain import roles
 from claims.models import Payment, PaymentBatch, Stage
+from claims.queries import selectors
 from claims.services import Actor, ClaimError
 from tests.factories import People, claim_in_stage, staff
 from tests.races import race

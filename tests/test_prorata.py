@@ -11,10 +11,10 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims import roles
-from claims.access import access_link_issue
+from claims.actions.access import access_link_issue
+from claims.domain import roles
 from claims.models import HeadOfLoss, Scheme, Stage
-from claims.prorata import ProRata, pro_rata_estimate, pro_rata_projection
+from claims.queries.prorata import ProRata, pro_rata_estimate, pro_rata_projection
 from tests.factories import claim_in_stage, staff
 
 CAPPED = [HeadOfLoss.Category.UNAUTHORISED_TRANSACTIONS]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from claims import roles, services
+from claims import services
+from claims.domain import roles
 from claims.services import Actor, ClaimError
 from tests.factories import claim_in_stage, staff
 

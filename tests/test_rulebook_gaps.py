@@ -11,11 +11,14 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from claims import clock, core, notifications, reviews, roles, services
-from claims.letters import letter_context
+from claims import core, services
+from claims.actions import clock, reviews
+from claims.delivery import emails as notifications
+from claims.delivery.letters import letter_context
+from claims.domain import roles
+from claims.domain.workdays import add_working_days
 from claims.models import LetterKind, LetterRequest, Review, ReviewState, Stage, StatusUpdate
 from claims.services import Actor, ClaimError
-from claims.workdays import add_working_days
 from tests import partial_support as ps
 from tests.factories import People, claim_in_stage, staff
 from tests.hostile import sign_in_as_claimant
@@ -657,7 +660,7 @@ def test_numbers_that_are_not_plain_digits_never_break_the_review_page(client, p
 
 
 def test_the_fund_counts_the_offer_under_review_not_a_returned_revision(people):
-    from claims.selectors import fund_summary
+    from claims.queries.selectors import fund_summary
     from tests.factories import large_offer_in_review, revise_above_threshold
 
     claim = large_offer_in_review(people)

@@ -9,7 +9,9 @@ import contextlib
 
 import pytest
 
-from claims import reviews, roles, services
+from claims import services
+from claims.actions import reviews
+from claims.domain import roles
 from claims.models import HeadOfLoss, Offer, Stage
 from claims.services import Actor, ClaimError
 from tests import partial_support as ps

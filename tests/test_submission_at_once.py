@@ -149,7 +149,7 @@ def test_at_once_keeps_the_claim_window_to_the_day(monkeypatch: Any) -> None:
 
 @pytest.mark.django_db
 def test_an_erased_draft_cannot_be_submitted_or_changed() -> None:
-    from claims import privacy
+    from claims.actions import privacy
 
     claim = draft_with_a_loss(SchemeFactory())
     privacy.claim_erase_draft(claim_id=claim.pk, actor=Actor.system(), reason="Abandoned")

@@ -14,7 +14,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from claims import flags, letters, outbox, services, tasks
+from claims import outbox, services
+from claims.actions import flags
+from claims.delivery import letters, tasks
 from claims.models import LetterRequest, Stage, StatusUpdate
 from claims.outbox import (
     PUBLISH_TOGETHER_TASK,

@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from claims import payments, roles, services
+from claims import services
+from claims.actions import payments
+from claims.domain import roles
 from claims.models import (
     TRANSITIONS,
     ActorKind,

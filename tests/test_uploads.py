@@ -10,8 +10,8 @@ import pytest
 from django.core.files.base import ContentFile
 
 from claims import services
+from claims.domain.uploads import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM
 from claims.models import Claim, Evidence, HeadOfLoss, Message, Stage
-from claims.uploads import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM
 from tests.claimant import fill_draft, start_claim
 from tests.factories import SchemeFactory, claim_in_stage
 from tests.hostile import (

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claims import services
+from claims.domain.workdays import add_working_days, is_working_day, working_days_between
 from claims.models import Stage, StatusUpdate
 from claims.services import Actor
-from claims.workdays import add_working_days, is_working_day, working_days_between
 from tests.factories import claim_in_stage
 
 D = dt.date

@@ -10,7 +10,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from claims import roles, services
+from claims import services
+from claims.domain import roles
 from claims.models import Claim, HeadOfLoss, Stage
 from claims.services import Actor
 from tests.factories import LARGE_LOSS, People, SchemeFactory, assess_all, claim_in_stage, staff

@@ -8,8 +8,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from claims import flags, outbox, services, tasks
-from claims.flags import NETWORK_LIMIT
+from claims import outbox, services
+from claims.actions import flags
+from claims.actions.flags import NETWORK_LIMIT
+from claims.delivery import tasks
 from claims.models import Claim, ClaimFlag, HeadOfLoss, Stage
 from claims.services import Actor
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, draft_claim

@@ -11,7 +11,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from claims import roles, services
+from claims import services
+from claims.domain import roles
 from claims.models import AuditEvent, Claim, ClaimFlag, Evidence, HeadOfLoss, Stage
 from claims.services import Actor
 from tests.factories import People, SchemeFactory, claim_in_stage, draft_claim, pdf_evidence, staff
@@ -82,7 +83,7 @@ def test_every_queue_is_one_click_and_holds_the_right_claims(client, claims, peo
 
 
 def test_the_overdue_queue_holds_claims_past_their_due_date(claims, people):
-    from claims import selectors
+    from claims.queries import selectors
 
     later = timezone.now() + dt.timedelta(days=60)
     with time_machine.travel(later):
@@ -358,10 +359,10 @@ def test_roles_without_reports_cannot_open_the_dashboard(client, role):
 def test_a_list_longer_than_the_count_cap_says_more_than_and_pages_only_that_far(
     client, people, monkeypatch
 ):
-    from claims.workspace import CappedCountPaginator
+    from claims.staff.claims import CappedCountPaginator
 
     monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
-    monkeypatch.setattr("claims.workspace.ClaimAdmin.list_per_page", 2)
+    monkeypatch.setattr("claims.staff.claims.ClaimAdmin.list_per_page", 2)
     scheme = SchemeFactory()
     for _ in range(5):
         draft_claim(scheme=scheme)
@@ -400,7 +401,7 @@ def test_the_estimate_past_the_cap_is_read_once_for_the_same_filters(monkeypatch
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from claims.workspace import CappedCountPaginator
+    from claims.staff.claims import CappedCountPaginator
 
     monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
     scheme = SchemeFactory()
@@ -431,7 +432,7 @@ def test_the_estimate_past_the_cap_is_read_once_for_the_same_filters(monkeypatch
 )
 def test_the_lists_links_are_the_admins_links(rf, people, query):
     """The list builds each filter, sorting and page link faster than the admin does
-    (claims.workspace.WorkspaceChangeList), and must build the same links."""
+    (claims.staff.claims.WorkspaceChangeList), and must build the same links."""
     from django.contrib import admin as django_admin
     from django.contrib.admin.views.main import ChangeList
 
@@ -455,7 +456,7 @@ def test_the_lists_links_are_the_admins_links(rf, people, query):
 
 
 def test_the_lists_quick_menus_escape_and_mark_the_chosen_option():
-    from claims.workspace import QuickSelect
+    from claims.staff.claims import QuickSelect
 
     menu = QuickSelect(choices=[("", "---"), ('a"b', "<b>Ann & Bo</b>"), ("2", "Cy")])
 
@@ -490,7 +491,7 @@ def test_a_claim_page_address_that_is_not_a_number_is_not_found(client, people):
 
 
 def test_a_filter_that_can_match_nothing_lists_nothing(client, people):
-    from claims.workspace import CappedCountPaginator
+    from claims.staff.claims import CappedCountPaginator
 
     paginator = CappedCountPaginator(Claim.objects.filter(pk__in=[]), 50)
 

@@ -1,6 +1,6 @@
 """Sending the notice campaign's emails, a chunk of the register at a time.
 
-claims.notices starts, pauses and resumes a campaign; this plans and sends it."""
+claims.actions.notices starts, pauses and resumes a campaign; this plans and sends it."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from claims.actions.notices import CHUNK_TASK, lock_campaign, unsent_entries
+from claims.delivery.emails import describe_error, is_permanent, make_email, message_id
 from claims.models import NoticeCampaign, RegisterEntry, Scheme
-from claims.notices import CHUNK_TASK, lock_campaign, unsent_entries
-from claims.notifications import describe_error, is_permanent, make_email, message_id
 from claims.outbox import publish_on_commit
 
 # How many sends between looks at the campaign (paused?) and progress updates.

@@ -18,7 +18,7 @@ TITLES: dict[str, str] = {
 
 
 # The transitions that send the claimant a letter, and which. Every other move is told
-# by email alone (claims.notifications).
+# by email alone (claims.delivery.emails).
 AUTOMATIC_LETTERS: dict[str, LetterKind] = {
     "submit": LetterKind.ACKNOWLEDGEMENT,
     "information_request": LetterKind.INFORMATION_REQUEST,
@@ -29,7 +29,7 @@ AUTOMATIC_LETTERS: dict[str, LetterKind] = {
     "review_uphold": LetterKind.REVIEW_OUTCOME,
     "review_approve": LetterKind.REVIEW_OUTCOME,
     "rejection_review_uphold": LetterKind.REVIEW_OUTCOME,
-    # The review of a disputed part (claims.reviews): the claim's stage does not move.
+    # The review of a disputed part (claims.actions.reviews): the claim's stage does not move.
     "part_review_revise": LetterKind.REVIEW_OUTCOME,
     "part_review_approve": LetterKind.REVIEW_OUTCOME,
     "part_review_uphold": LetterKind.REVIEW_OUTCOME,

@@ -24,9 +24,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
+from claims.domain.money import format_money
 from claims.models import ActorKind, Claim, HeadOfLoss, Message
-from claims.money import format_money
-from claims.selectors import EVENT_LABELS, TRANSITION_LABELS, ClaimPage, HeadRow
+from claims.queries.selectors import EVENT_LABELS, TRANSITION_LABELS, ClaimPage, HeadRow
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms, template
 from django.forms import BoundField
 
-from claims.money import format_money
+from claims.domain.money import format_money
 
 register = template.Library()
 

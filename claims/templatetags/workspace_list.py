@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 from django.utils.safestring import SafeString, mark_safe
 
-from claims import selectors
+from claims.domain.money import format_money
 from claims.models import ClaimFlag, Stage
-from claims.money import format_money
+from claims.queries import selectors
 
 register = template.Library()
 

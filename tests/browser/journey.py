@@ -17,8 +17,8 @@ from django.utils import timezone
 from playwright.sync_api import FilePayload, Locator, Page, expect
 
 from claims import services
-from claims.access import access_link_issue
-from claims.demo import ClaimStaff, take_step
+from claims.actions.access import access_link_issue
+from claims.actions.demo import ClaimStaff, take_step
 from claims.models import AccessLink, Claim, HeadOfLoss, RegisterEntry
 from claims.services import Actor
 from tests.browser.support import assert_no_axe_violations, focused_description

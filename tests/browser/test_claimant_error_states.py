@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
 from claims import services
-from claims.access import access_link_issue
+from claims.actions.access import access_link_issue
 from claims.models import AccessLink, Stage
 from tests.browser.conftest import DESKTOP, NARROW
 from tests.browser.journey import PageCheck, assert_error_state, heading, open_claim
@@ -31,7 +31,7 @@ def fits_320_px(page: Page) -> None:
 
 
 CHECKS: list[PageCheck] = [assert_no_axe_violations, fits_320_px]
-FOLLOW_WINDOW = 15 * 60  # claims.views.public.follow: 3 links a reference in 15 minutes
+FOLLOW_WINDOW = 15 * 60  # claims.claimant.views.public.follow: 3 links a reference in 15 minutes
 NOT_A_PDF: FilePayload = {
     "name": "statement.pdf",
     "mimeType": "application/pdf",

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from claims import roles
+from claims.domain import roles
 from claims.models import Stage
 from tests.factories import claim_in_stage, staff
 from tests.staff_login import StaffClient

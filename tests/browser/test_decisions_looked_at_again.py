@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from claims import roles, services
+from claims import services
+from claims.domain import roles
 from claims.models import Claim, Review, ReviewState, Stage
 from claims.services import Actor
 from tests import partial_support as ps

@@ -15,7 +15,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from claims import letters
+from claims.delivery import letters
 from claims.models import Claim, LetterRequest, Review, ReviewState, Stage
 from tests import partial_support as ps
 from tests.browser.conftest import NewPage

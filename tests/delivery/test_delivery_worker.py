@@ -12,8 +12,8 @@ import pytest
 
 from claims import outbox, services
 from claims.actions import emails
+from claims.actions.notices import notice_campaign_start
 from claims.models import Claim, RegisterEntry, Stage, StatusUpdate
-from claims.notices import notice_campaign_start
 from claims.services import Actor
 from tests.delivery.conftest import (
     Broker,

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims import roles, services
+from claims import services
+from claims.domain import roles
 from claims.models import Evidence, StaffAccess, Stage
 from claims.services import Actor
 from tests.factories import claim_in_stage, staff

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from claims.access import access_link_issue
+from claims.actions.access import access_link_issue
 from claims.models import AccessLink, Stage
 from tests.claimant import start_claim
 from tests.factories import claim_in_stage, pdf_evidence

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from claims.access import access_link_issue
+from claims.actions.access import access_link_issue
 from claims.models import AccessLink, Evidence, HeadOfLoss, Letter, LetterKind, Offer, Stage
 from tests.claimant import fill_draft, start_claim
 from tests.factories import SchemeFactory, claim_in_stage

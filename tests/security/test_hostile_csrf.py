@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from claims import urls as claim_urls
-from claims.access import access_link_issue
+from claims.actions.access import access_link_issue
+from claims.claimant import urls as claim_urls
 from claims.models import AccessLink, AuditEvent, Claim, Stage
 from tests.claimant import fill_draft, start_claim
 from tests.factories import SchemeFactory, claim_in_stage

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 
+from claims.claimant.views.common import RATE_LIMITS
 from claims.models import Claim, HeadOfLoss, RegisterEntry, Stage
-from claims.views.common import RATE_LIMITS
 from tests.claimant import CONTACT, fill_draft, start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage
 from tests.security.conftest import strip_tokens

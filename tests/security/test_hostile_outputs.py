@@ -12,9 +12,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from claims import roles
+from claims.delivery.emails import status_update_deliver
+from claims.domain import roles
 from claims.models import Claim, LetterKind, Stage, StatusUpdate
-from claims.notifications import status_update_deliver
 from tests.claimant import CONTACT, fill_draft, start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
 from tests.letters_support import pdf_text, render

@@ -18,7 +18,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from claims import privacy, roles, services, tasks
+from claims import services
+from claims.actions import privacy
+from claims.delivery import tasks
+from claims.domain import roles
 from claims.models import (
     AuditEvent,
     BankDetails,

@@ -10,10 +10,10 @@ import time_machine
 from django.core import mail
 from django.test import Client, RequestFactory, override_settings
 
-from claims.access import access_link_issue
+from claims.actions.access import access_link_issue
+from claims.claimant.views.common import RATE_LIMITS
 from claims.models import AccessLink, Stage
-from claims.security import client_ip
-from claims.views.common import RATE_LIMITS
+from config.security import client_ip
 from tests.claimant import start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage
 

@@ -20,7 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count
 
-from claims import demo, roles
+from claims.actions import demo
+from claims.domain import roles
 from claims.models import Scheme, Stage
 
 # (username, role); None is the superuser.

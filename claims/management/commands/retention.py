@@ -1,4 +1,4 @@
-"""Erase personal data whose retention period is over (claims.privacy).
+"""Erase personal data whose retention period is over (claims.actions.privacy).
 
 `manage.py retention --dry-run` lists, per scheme, the claims and files the next run
 would erase and changes nothing; without it, erases them (as the daily beat job does).
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from claims import privacy
+from claims.actions import privacy
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from claims import crypto
+from claims.domain import crypto
 from claims.models import BankDetails
 
 CHUNK = 500
