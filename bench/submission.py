@@ -3,16 +3,15 @@ of truth ticked) for drafts already filled in, served by gunicorn + PostgreSQL o
 loopback, beside a bare Django view (a 12-field form validated, one row inserted,
 bench/submission_site) measured the same way in the same run.
 
-Target (issue 3): submission >= 0.5x the bare view's requests/s, and p99 <= 2x its p99.
+Targets (issue 16): submission's p99 within 2x the bare view's; requests/s reported.
 
 What a submission POST does: the middleware (sessions, CSRF, auth, messages, axes), the
-claimant's session read (one SELECT, claims.sessions), then `claim_submit`, which on
-PostgreSQL is one statement (services._claim_submit_at_once): the claim's UPDATE, which
-checks its stage, its version, its heads of loss and the scheme's window, and the audit
-event, status update and letter request it writes; then one message to the broker
-carrying the status update, the letter and the flag check
-(claims.outbox.published_together). Flags are found by the worker, not in the
-request (claims.actions.flags). Both views run with prepared statements, as deployed
+claimant's session read (Django's database sessions), then `claim_submit`: the claim
+locked and read with its scheme, every rule checked, the claim's UPDATE (which checks
+its heads of loss), and the audit event, status update and letter request; then one
+message to the broker carrying the status update, the letter and the flag check
+(claims.outbox.published_together). Flags are found by the worker, not in the request
+(claims.actions.flags). Both views run with prepared statements, as deployed
 (DATABASE_PREPARED_STATEMENTS).
 
 Needs PostgreSQL: it creates postgres://postgres@127.0.0.1:5432/redress_bench_sub (or

@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -23,32 +23,25 @@ from claims import core
 from claims.actions.flags import FLAGS_TASK, claim_flags_bank_account
 from claims.core import Actor, ClaimError, lost_time_amount, parse_hours
 from claims.delivery.emails import address_problem
-from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.domain.workdays import add_working_days
 from claims.models import (
     TRANSITIONS,
     ActorKind,
-    AuditEvent,
     BankDetails,
     Claim,
     Evidence,
     HeadOfLoss,
     InternalNote,
     ItemResponse,
-    LetterRequest,
     Message,
     Offer,
     OfferItem,
     ReviewState,
     Scheme,
     Stage,
-    StatusUpdate,
-    generate_verification_code,
     normalise_postcode,
 )
 from claims.outbox import (
-    LETTER_TASK,
-    STATUS_UPDATE_TASK,
     publish_on_commit,
     published_together,
     status_update_add,
@@ -207,32 +200,7 @@ def head_of_loss_add(
     return head
 
 
-def claim_submit(
-    *,
-    claim_id: int,
-    actor: Actor,
-    statement_of_truth: bool,
-    today: dt.date | None = None,
-    ip_address: str | None = None,
-) -> Claim:
-    """Submit a draft. `ip_address` is where the claimant submitted from: many claims
-    from one address in a short time is flagged for a caseworker. Flags are found just
-    after this commits, out of the claimant's request (claims.actions.flags)."""
-    today = today or core.today()
-    if statement_of_truth and actor.kind == ActorKind.CLAIMANT and actor.claim_id == claim_id:
-        claim = _claim_submit_at_once(claim_id, today=today, ip_address=ip_address)
-        if claim is not None:
-            return claim
-    return _claim_submit(
-        claim_id=claim_id,
-        actor=actor,
-        statement_of_truth=statement_of_truth,
-        today=today,
-        ip_address=ip_address,
-    )
-
-
-# What _claim_submit reads of the claim and its scheme; every field it writes, it sets.
+# What claim_submit reads of the claim and its scheme; every field it writes, it sets.
 _SUBMIT_READS = (
     "stage",
     "version",
@@ -243,16 +211,19 @@ _SUBMIT_READS = (
 
 
 @transaction.atomic
-def _claim_submit(
+def claim_submit(
     *,
     claim_id: int,
     actor: Actor,
     statement_of_truth: bool,
-    today: dt.date,
-    ip_address: str | None,
+    today: dt.date | None = None,
+    ip_address: str | None = None,
 ) -> Claim:
-    """The submission by the rules every service follows: the claim locked, each rule
-    checked in turn, and any refusal explained."""
+    """Submit a draft: the claim locked, each rule checked in turn, and any refusal
+    explained. `ip_address` is where the claimant submitted from: many claims from one
+    address in a short time is flagged for a caseworker. Flags are found just after
+    this commits, out of the claimant's request (claims.actions.flags)."""
+    today = today or core.today()
     claim = core.lock_claim(claim_id, only=_SUBMIT_READS)
     if claim.stage == Stage.SUBMITTED and actor.kind == ActorKind.CLAIMANT:
         # A double click or a repeated POST finds the claim already submitted.
@@ -288,101 +259,6 @@ def _claim_submit(
         )
         publish_on_commit(FLAGS_TASK, claim.pk)
     return claim
-
-
-def _claim_submit_at_once(claim_id: int, *, today: dt.date, ip_address: str | None) -> Claim | None:
-    """The claimant's submission of a draft that every rule allows, in one statement
-    on PostgreSQL; None, having changed nothing, for anything else (another database,
-    a claim that is not a draft or was erased, no heads of loss, a closed window, a
-    claim changed meanwhile), which `_claim_submit` then decides and explains.
-
-    Why: a submission is the claimant's one busy moment (the days after the notices go
-    out), and the locked path's eight statements cost the web process about 2 ms of ORM
-    work (bench/submission.py). This writes the same rows as `_move` would (the
-    claim's UPDATE, the audit event, the status update, the letter request; a test
-    compares the two) in one atomic statement. It takes no lock first: the claim's
-    version as the statement found it must still be its version when the UPDATE gets
-    the row, and every change to the heads of loss (and an erasure) renews it under the
-    lock, so a head of loss removed meanwhile makes this do nothing instead of
-    submitting on stale data.
-    """
-    database = router.db_for_write(Claim)
-    if connections[database].vendor != "postgresql":
-        return None
-    transition = TRANSITIONS["submit"]
-    now = timezone.now()
-    claims = Claim.objects.using(database).raw(
-        _SUBMIT_AT_ONCE,
-        {
-            "claim": claim_id,
-            "today": today,
-            "now": now,
-            "ip": ip_address or None,
-            "draft": Stage.DRAFT,
-            "submitted": transition.target,
-            "action": transition.name,
-            "claimant": ActorKind.CLAIMANT,
-            "update_kind": transition.update,
-            "code": generate_verification_code(),
-            "letter_kind": AUTOMATIC_LETTERS[transition.name],
-            "pending": StatusUpdate.State.PENDING,
-            "letter_pending": LetterRequest.State.PENDING,
-        },
-    )
-    claim = next(iter(claims), None)
-    if claim is None:
-        return None
-    # The statement's two extra columns, which raw() sets as attributes.
-    written = vars(claim)
-    # The acknowledgement, its letter and the flag check: one message to the broker.
-    with published_together():
-        publish_on_commit(STATUS_UPDATE_TASK, written["status_update_id"])
-        publish_on_commit(LETTER_TASK, written["letter_request_id"])
-        publish_on_commit(FLAGS_TASK, claim.pk)
-    return claim
-
-
-# The claim's columns by name, not *: the columns of a prepared statement must not change
-# under it (after a migration that adds one, every later run on that connection would fail).
-_CLAIM_COLUMNS = [f'"{field.column}"' for field in Claim._meta.concrete_fields]
-# The one statement of `_claim_submit_at_once`. The window is Scheme.is_open_on's.
-_SUBMIT_AT_ONCE = f"""
-WITH claim AS (
-    UPDATE "{Claim._meta.db_table}" AS c
-    SET stage = %(submitted)s, stage_changed_at = %(now)s, version = c.version + 1,
-        updated_at = %(now)s, submitted_at = %(now)s, submitted_ip = %(ip)s
-    FROM "{Scheme._meta.db_table}" AS s
-    WHERE c.id = %(claim)s AND c.stage = %(draft)s AND c.personal_data_erased_at IS NULL
-        AND c.version = (SELECT version FROM "{Claim._meta.db_table}" WHERE id = %(claim)s)
-        AND EXISTS (SELECT FROM "{HeadOfLoss._meta.db_table}" WHERE claim_id = %(claim)s)
-        AND s.id = c.scheme_id AND s.claims_open <= %(today)s AND %(today)s <= s.claims_close
-    RETURNING {", ".join(f"c.{column}" for column in _CLAIM_COLUMNS)}
-), event AS (
-    INSERT INTO "{AuditEvent._meta.db_table}" (claim_id, action, actor_kind, actor_id,
-        from_stage, to_stage, reason, data, created_at)
-    SELECT id, %(action)s, %(claimant)s, NULL, %(draft)s, %(submitted)s, '', '{{}}', %(now)s
-    FROM claim
-    RETURNING id, claim_id
-), status_update AS (
-    INSERT INTO "{StatusUpdate._meta.db_table}" (claim_id, event_id, kind, stage,
-        verification_code, state, attempts, last_error, created_at, sent_at,
-        next_attempt_at, dedupe_key, recipient)
-    SELECT claim_id, id, %(update_kind)s, %(submitted)s, %(code)s, %(pending)s, 0, '',
-        %(now)s, NULL, %(now)s, NULL, ''
-    FROM event
-    RETURNING id
-), letter_request AS (
-    INSERT INTO "{LetterRequest._meta.db_table}" (claim_id, kind, event_id, batch_id, state,
-        attempts, last_error, letter_id, created_at, next_attempt_at, finished_at)
-    SELECT claim_id, %(letter_kind)s, id, NULL, %(letter_pending)s, 0, '', NULL, %(now)s,
-        %(now)s, NULL
-    FROM event
-    RETURNING id
-)
-SELECT {", ".join(_CLAIM_COLUMNS)}, (SELECT id FROM status_update) AS status_update_id,
-    (SELECT id FROM letter_request) AS letter_request_id
-FROM claim
-"""  # noqa: S608 (the table and column names are the models', every value a parameter)
 
 
 @transaction.atomic

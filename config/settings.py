@@ -161,7 +161,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     # Shared by every local process (unlike LocMemCache), so rate limits hold.
     CACHES = {
@@ -333,12 +335,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sessions in the database only (Django's store, read with one plain query), not
+# Sessions in the database only (Django's own store), not
 # cached_db: that engine writes a session read from the database back to the cache
 # unguarded, so with Redis down every page with a session (every claimant mid-claim,
 # every member of staff) would fail, and a sign-out could leave a live copy in Redis
 # (tests/test_access_links.py::test_pages_work_with_the_cache_down).
-SESSION_ENGINE = "claims.sessions"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -75,7 +75,7 @@ def test_production_environment_gives_postgres_with_persistent_checked_connectio
     assert shown["conn_max_age"] == 60 and shown["conn_health_checks"] is True
     # Prepared statements: parameters bound by the server, a repeated query prepared.
     assert shown["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
-    assert shown["cache"] == "config.cache.RedisCache"
+    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert shown["cache_location"] == shown["broker"] == "redis://redis.internal:6379/0"
     # A killed worker's task goes back to the queue and is run again, after at most the
     # visibility timeout, which outlasts any task (so a running one is never doubled).

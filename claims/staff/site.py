@@ -13,10 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.admin import AdminSite
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.core.exceptions import ValidationError
 from django.utils.functional import SimpleLazyObject
 
 from claims.queries import caching
@@ -31,19 +29,6 @@ class PermissionsModelBackend(ModelBackend):
     """Django's ModelBackend, with the user's own and their groups' permissions read in
     one query (a UNION) instead of two, and kept in the cache between requests until
     any role changes. Same answers, same per-request cache on the user."""
-
-    def get_user(self, user_id: Any) -> Any:
-        """ModelBackend's, read with one plain SELECT: on every staff page, compiling
-        the ORM's query took longer than the database took to answer it."""
-        from claims.queries.selectors import rows
-
-        user_model = get_user_model()
-        try:
-            pk = user_model._meta.pk.to_python(user_id)
-        except ValidationError:
-            return None
-        found = rows(user_model, "id = %s", "id", pk)
-        return found[0] if found and self.user_can_authenticate(found[0]) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

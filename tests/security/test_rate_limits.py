@@ -194,4 +194,4 @@ def test_rate_limits_are_counted_in_redis_when_redis_is_configured():
         text=True,
         check=True,
     ).stdout
-    assert out.strip() == "config.cache.RedisCache"
+    assert out.strip() == "django.core.cache.backends.redis.RedisCache"
