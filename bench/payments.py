@@ -71,11 +71,11 @@ def main() -> None:
     _fill(args.claims)
 
     from claims.actions import payments
+    from claims.core import Actor
     from claims.domain import roles
     from claims.models import Payment
     from claims.queries.prorata import pro_rata_projection
     from claims.queries.selectors import fund_summary
-    from claims.services import Actor
 
     finance = _user("bench-finance", roles.FINANCE_OFFICER)
     actor = Actor.staff(finance)

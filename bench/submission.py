@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from claims.actions import submission
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
@@ -374,10 +376,9 @@ def make_drafts(scheme: Any, count: int, *, first: int = 0) -> list[str]:
     from django.db import transaction
     from django.utils import timezone
 
-    from claims import services
     from claims.actions.access import SESSION_KEY
+    from claims.core import Actor
     from claims.models import HeadOfLoss, RegisterEntry
-    from claims.services import Actor
 
     entries = RegisterEntry.objects.bulk_create(
         RegisterEntry(
@@ -394,7 +395,7 @@ def make_drafts(scheme: Any, count: int, *, first: int = 0) -> list[str]:
     session_keys = []
     for entry in entries:
         with transaction.atomic():
-            claim = services.claim_start(
+            claim = submission.claim_start(
                 scheme=scheme,
                 register_entry_id=entry.pk,
                 full_name=entry.full_name,
@@ -403,21 +404,21 @@ def make_drafts(scheme: Any, count: int, *, first: int = 0) -> list[str]:
                 postcode=entry.postcode,
             )
             actor = Actor.claimant(claim.pk)
-            services.claim_mark_answered(claim_id=claim.pk, actor=actor, page="contact")
-        services.claim_update_details(
+            submission.claim_mark_answered(claim_id=claim.pk, actor=actor, page="contact")
+        submission.claim_update_details(
             claim_id=claim.pk,
             actor=actor,
             page="representative",
             representative_name="",
             representative_reason="",
         )
-        services.claim_update_details(
+        submission.claim_update_details(
             claim_id=claim.pk,
             actor=actor,
             page="what-happened",
             what_happened="Two payments I did not make were taken from my account.",
         )
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=claim.pk,
             actor=actor,
             category=HeadOfLoss.Category.BANK_CHARGES,
@@ -425,22 +426,22 @@ def make_drafts(scheme: Any, count: int, *, first: int = 0) -> list[str]:
             description="Overdraft charge after the payments",
             incurred_on=dt.date(2017, 3, 14),
         )
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=claim.pk,
             actor=actor,
             category=HeadOfLoss.Category.TIME_SPENT,
             hours="3",
             description="Calls to the bank",
         )
-        services.claim_mark_answered(claim_id=claim.pk, actor=actor, page="losses")
-        services.distress_set(
+        submission.claim_mark_answered(claim_id=claim.pk, actor=actor, page="losses")
+        submission.distress_set(
             claim_id=claim.pk,
             actor=actor,
             affected=True,
             effects=["worry", "sleep"],
             account="I could not sleep for weeks.",
         )
-        services.claim_update_details(
+        submission.claim_update_details(
             claim_id=claim.pk,
             actor=actor,
             page="support",

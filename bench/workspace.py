@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from claims.actions import casework
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(ROOT), str(BENCH)]
@@ -274,11 +276,10 @@ def fill(claims: int) -> Dataset:
     from django.contrib.auth.models import Group, User
     from django.db import connection
 
-    from claims import services
     from claims.actions.demo import ClaimStaff, advance_claim_to, create_demo_scheme
+    from claims.core import Actor
     from claims.domain import roles
     from claims.models import Claim, ClaimFlag, HeadOfLoss, Stage
-    from claims.services import Actor
 
     scheme = create_demo_scheme()
     groups = {g.name: g for g in Group.objects.all()}
@@ -402,7 +403,7 @@ def fill(claims: int) -> Dataset:
             description=f"Receipt {number}",
         )  # fmt: skip
     for number in range(10):
-        services.note_add(
+        casework.note_add(
             claim_id=page_claim.pk,
             actor=Actor.staff(caseworker),
             text=f"Called the bank ({number})",
@@ -611,7 +612,7 @@ def import_child(path: str, scheme_id: int, username: str) -> None:
     from django.contrib.auth.models import User
 
     from claims.actions.register import register_import
-    from claims.services import Actor
+    from claims.core import Actor
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     user = User.objects.get(username=username)

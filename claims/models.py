@@ -2,7 +2,7 @@
 
 The transition table (`TRANSITIONS`) is plain data: which stages a move may
 start from, where it ends, which permission it needs and whether it needs a
-reason. It is testable without a database. `claims.services` is the only code
+reason. It is testable without a database. `claims.actions` is the only code
 that applies it.
 """
 

@@ -10,7 +10,8 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 
-from claims import services
+from claims import core
+from claims.actions import casework, offers, submission
 from claims.actions.demo import LARGE_LOSS as LARGE_LOSS  # re-exported for the tests
 from claims.actions.demo import SMALL_LOSS as SMALL_LOSS
 from claims.actions.demo import ClaimStaff, advance_claim_to, create_demo_scheme
@@ -70,15 +71,15 @@ CLAIMANT: dict[str, Any] = {
 
 def draft_claim(scheme: Scheme | None = None, **kwargs: Any) -> Claim:
     scheme = scheme or SchemeFactory()
-    return services.claim_start(scheme=scheme, **{**CLAIMANT, **kwargs})
+    return submission.claim_start(scheme=scheme, **{**CLAIMANT, **kwargs})
 
 
 def draft_with_a_loss(scheme: Scheme | None = None, amount: str = "25.00") -> Claim:
     """A draft ready to submit: one head of loss, bank charges of `amount`."""
     claim = draft_claim(scheme)
-    services.head_of_loss_add(
+    submission.head_of_loss_add(
         claim_id=claim.pk,
-        actor=services.Actor.claimant(claim.pk),
+        actor=core.Actor.claimant(claim.pk),
         category="bank_charges",
         amount_claimed=amount,
     )
@@ -128,14 +129,10 @@ def large_offer_in_review(people: People) -> Claim:
     caseworker, approved by a senior of its own, declined and taken into review by
     `people.senior`, who had no hand in it."""
     claim = claim_in_stage(Stage.OFFER_PENDING_APPROVAL, people=people)
-    services.offer_approve(
-        claim_id=claim.pk, actor=services.Actor.staff(staff(roles.SENIOR_CASEWORKER))
-    )
-    services.offer_decline(
-        claim_id=claim.pk, actor=services.Actor.claimant(claim.pk), reason="Too low"
-    )
-    services.claim_transition(
-        claim_id=claim.pk, transition="review_start", actor=services.Actor.staff(people.senior)
+    offers.offer_approve(claim_id=claim.pk, actor=core.Actor.staff(staff(roles.SENIOR_CASEWORKER)))
+    offers.offer_decline(claim_id=claim.pk, actor=core.Actor.claimant(claim.pk), reason="Too low")
+    casework.claim_transition(
+        claim_id=claim.pk, transition="review_start", actor=core.Actor.staff(people.senior)
     )
     claim.refresh_from_db()
     return claim
@@ -145,8 +142,8 @@ def revise_above_threshold(claim: Claim, reviewer: User | None = None) -> Claim:
     """The review of `claim` (from large_offer_in_review) revises its offer, still above
     the threshold: it waits for approval."""
     reviewer = reviewer or staff(roles.SENIOR_CASEWORKER)
-    services.review_revise(
-        claim_id=claim.pk, actor=services.Actor.staff(reviewer), reason="Charges evidenced"
+    offers.review_revise(
+        claim_id=claim.pk, actor=core.Actor.staff(reviewer), reason="Charges evidenced"
     )
     claim.refresh_from_db()
     assert claim.stage == Stage.OFFER_PENDING_APPROVAL

@@ -7,11 +7,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from claims import services
-from claims.actions import reviews
+from claims.actions import casework, offers, reviews, submission
 from claims.actions.reviews import ItemAnswer
+from claims.core import Actor
 from claims.models import Claim, HeadOfLoss, Offer, Review, Stage
-from claims.services import Actor
 from tests.factories import People, SchemeFactory, take_step
 
 C = HeadOfLoss.Category
@@ -29,7 +28,7 @@ DISPUTE_REASON = "The bank charged me twice: £33.33 each time, statement attach
 
 def offer_made_with_three_heads(people: People, scheme: Any = None) -> Claim:
     scheme = scheme or SchemeFactory()
-    claim = services.claim_start(
+    claim = submission.claim_start(
         scheme=scheme,
         full_name="Siân O'Connor-Ng",
         email="sian@example.test",
@@ -38,7 +37,7 @@ def offer_made_with_three_heads(people: People, scheme: Any = None) -> Claim:
     )
     me = Actor.claimant(claim.pk)
     for category, (claimed, _allowed) in HEADS.items():
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=claim.pk,
             actor=me,
             category=category,
@@ -46,19 +45,19 @@ def offer_made_with_three_heads(people: People, scheme: Any = None) -> Claim:
             description=f"{category} after the breach",
             incurred_on=dt.date(2017, 3, 14),
         )
-    services.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
+    submission.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
     caseworker = Actor.staff(people.caseworker)
     for step in ("triage_start", "triage_accept"):
-        services.claim_transition(claim_id=claim.pk, transition=step, actor=caseworker)
+        casework.claim_transition(claim_id=claim.pk, transition=step, actor=caseworker)
     for head in claim.heads_of_loss.all():
         claimed, allowed = HEADS[head.category]
-        services.head_of_loss_assess(
+        casework.head_of_loss_assess(
             head_id=head.pk,
             actor=caseworker,
             amount_allowed=allowed,
             reason="" if allowed == claimed else "Only part is shown on the statement.",
         )
-    services.offer_propose(claim_id=claim.pk, actor=caseworker)
+    offers.offer_propose(claim_id=claim.pk, actor=caseworker)
     claim.refresh_from_db()
     assert claim.stage == Stage.OFFER_MADE
     return claim
@@ -90,7 +89,7 @@ def accept_part(claim: Claim) -> Review:
 
 
 def give_bank_details(claim: Claim) -> None:
-    services.bank_details_set(
+    submission.bank_details_set(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         account_name="S O'Connor-Ng",
@@ -121,35 +120,35 @@ def distress_disputed(people: People, *, approver: Any = None) -> Review:
     disputed: the review of the distress item is open. With `approver`, the loss is
     large enough that the first offer needed their approval."""
     scheme = SchemeFactory()
-    claim = services.claim_start(scheme=scheme, full_name="Ada Price", email="ada@example.test")
+    claim = submission.claim_start(scheme=scheme, full_name="Ada Price", email="ada@example.test")
     me = Actor.claimant(claim.pk)
-    services.head_of_loss_add(
+    submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=me,
         category=C.BANK_CHARGES,
         amount_claimed="1800.00" if approver is not None else "30.00",
         incurred_on=dt.date(2017, 3, 14),
     )
-    services.distress_set(
+    submission.distress_set(
         claim_id=claim.pk, actor=me, affected=True, effects=[], account="I could not sleep."
     )
-    services.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
+    submission.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
     caseworker = Actor.staff(people.caseworker)
     for step in ("triage_start", "triage_accept"):
-        services.claim_transition(claim_id=claim.pk, transition=step, actor=caseworker)
+        casework.claim_transition(claim_id=claim.pk, transition=step, actor=caseworker)
     minimal = scheme.distress_bands.order_by("lower").first()
     for head in claim.heads_of_loss.all():
         distress = head.category == C.DISTRESS
-        services.head_of_loss_assess(
+        casework.head_of_loss_assess(
             head_id=head.pk,
             actor=caseworker,
             amount_allowed="100.00" if distress else head.amount_claimed,
             reason="Minimal band." if distress else "",
             distress_band_id=minimal.pk if distress else None,
         )
-    services.offer_propose(claim_id=claim.pk, actor=caseworker)
+    offers.offer_propose(claim_id=claim.pk, actor=caseworker)
     if approver is not None:
-        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
+        offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
     offer = current_offer(claim)
     reviews.offer_respond(
         claim_id=claim.pk,

@@ -10,10 +10,10 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from claims import services
+from claims.actions import offers
 from claims.actions.access import access_link_issue
+from claims.core import Actor
 from claims.models import AccessLink, Stage
-from claims.services import Actor
 from tests.claimant import last_link_path
 from tests.factories import People, assess_all, claim_in_stage
 
@@ -265,7 +265,7 @@ def test_claimant_can_withdraw_before_payment(client, people):
 def test_status_updates_show_their_verification_codes(client, people):
     claim = claim_in_stage(Stage.ASSESSMENT, people=people)
     assess_all(claim, people.caseworker)
-    services.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
+    offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
     client.post(f"/link/{access_link_issue(claim=claim, purpose='follow')}/")
 
     page = client.get("/my-claim/").content.decode()

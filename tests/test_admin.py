@@ -10,10 +10,10 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims import services
+from claims.actions import casework, submission
+from claims.core import Actor
 from claims.domain import roles
 from claims.models import AuditEvent, Claim, Evidence, HeadOfLoss, Stage, StatusUpdate
-from claims.services import Actor
 from tests.factories import (
     People,
     RegisterEntryFactory,
@@ -77,7 +77,7 @@ def test_scheme_administrator_can_open_the_register(client, scheme_admin):
 def test_finance_officer_sees_no_notes_or_register_entry_on_a_claim(client, caseworker, finance):
     entry = RegisterEntryFactory(notice_code="7K3M-9Q2P-4XYZ")
     claim = draft_claim(entry.scheme, register_entry_id=entry.pk)
-    services.note_add(claim_id=claim.pk, actor=Actor.staff(caseworker), text="Called the bank")
+    casework.note_add(claim_id=claim.pk, actor=Actor.staff(caseworker), text="Called the bank")
 
     client.force_login(caseworker)
     caseworker_page = client.get(change_url(claim)).content.decode()
@@ -176,7 +176,7 @@ def test_search_finds_a_claim_by_name_email_or_postcode(client, caseworker):
 
 def test_hostile_claimant_text_is_escaped_in_the_list_and_on_the_claim(client, caseworker):
     claim = draft_claim(full_name=HOSTILE)
-    services.head_of_loss_add(
+    submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         category=HeadOfLoss.Category.OTHER_COSTS,
@@ -233,7 +233,7 @@ def test_claims_list_makes_the_same_queries_for_one_claim_as_for_many(client, ca
 
 def test_every_claims_admin_page_opens_for_a_superuser(client):
     claim = claim_in_stage(Stage.PAID)
-    services.note_add(
+    casework.note_add(
         claim_id=claim.pk, actor=Actor.staff(staff(roles.CASEWORKER)), text="Paid by BACS"
     )
     Evidence.objects.create(

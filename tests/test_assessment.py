@@ -7,15 +7,15 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 
-from claims import services
+from claims.actions import casework, offers, submission
+from claims.core import Actor, ClaimError
 from claims.models import Claim, Evidence, HeadOfLoss, Stage
-from claims.services import Actor, ClaimError
 from tests.factories import draft_claim, take_step
 
 
 def _time_claim_in_assessment(people, *, hours: str, evidence: bool) -> HeadOfLoss:
     claim = draft_claim()
-    head = services.head_of_loss_add(
+    head = submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         category=HeadOfLoss.Category.TIME_SPENT,
@@ -46,8 +46,8 @@ def test_time_without_evidence_is_allowed_up_to_the_lower_cap(people, settings, 
     actor = Actor.staff(people.caseworker)
 
     with pytest.raises(ClaimError) as refused:
-        services.head_of_loss_assess(head_id=head.pk, actor=actor, amount_allowed="375.00")
-    allowed = services.head_of_loss_assess(
+        casework.head_of_loss_assess(head_id=head.pk, actor=actor, amount_allowed="375.00")
+    allowed = casework.head_of_loss_assess(
         head_id=head.pk, actor=actor, amount_allowed="250.00", reason="10 hours without a log"
     )
 
@@ -63,8 +63,8 @@ def test_time_with_evidence_is_allowed_up_to_the_higher_cap(people, settings, tm
     actor = Actor.staff(people.caseworker)
 
     with pytest.raises(ClaimError) as refused:
-        services.head_of_loss_assess(head_id=head.pk, actor=actor, amount_allowed="500.01")
-    allowed = services.head_of_loss_assess(head_id=head.pk, actor=actor, amount_allowed="500.00")
+        casework.head_of_loss_assess(head_id=head.pk, actor=actor, amount_allowed="500.01")
+    allowed = casework.head_of_loss_assess(head_id=head.pk, actor=actor, amount_allowed="500.00")
 
     assert refused.value.code == "above_cap"
     assert allowed.amount_allowed == Decimal("500.00")
@@ -78,7 +78,7 @@ def test_offer_total_is_the_sum_of_allowed_amounts_to_the_penny(people):
     claim = draft_claim()
     claimant = Actor.claimant(claim.pk)
     for amount in ("19.99", "0.01", "333.33"):
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=claim.pk,
             actor=claimant,
             category=HeadOfLoss.Category.BANK_CHARGES,
@@ -89,14 +89,14 @@ def test_offer_total_is_the_sum_of_allowed_amounts_to_the_penny(people):
     caseworker = Actor.staff(people.caseworker)
     allowed = {"19.99": "19.99", "0.01": "0.00", "333.33": "333.32"}
     for head in claim.heads_of_loss.all():
-        services.head_of_loss_assess(
+        casework.head_of_loss_assess(
             head_id=head.pk,
             actor=caseworker,
             amount_allowed=allowed[f"{head.amount_claimed}"],
             reason="Partly refunded by the bank",
         )
 
-    offer = services.offer_propose(claim_id=claim.pk, actor=caseworker)
+    offer = offers.offer_propose(claim_id=claim.pk, actor=caseworker)
 
     assert offer.total == Decimal("353.31")
     assert sum(i.amount_offered for i in offer.items.all()) == offer.total

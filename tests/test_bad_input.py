@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from claims import services
+from claims.actions import casework, submission
+from claims.core import Actor, ClaimError
 from claims.models import (
     AuditEvent,
     Claim,
@@ -23,7 +24,6 @@ from claims.models import (
     Stage,
     StatusUpdate,
 )
-from claims.services import Actor, ClaimError
 from tests.factories import (
     SMALL_LOSS,
     RegisterEntryFactory,
@@ -82,7 +82,7 @@ def add_head(claim: Claim, **kwargs: Any) -> HeadOfLoss:
         "incurred_on": dt.date(2017, 3, 14),
     }
     fields.update(kwargs)
-    return services.head_of_loss_add(claim_id=claim.pk, actor=Actor.claimant(claim.pk), **fields)
+    return submission.head_of_loss_add(claim_id=claim.pk, actor=Actor.claimant(claim.pk), **fields)
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_a_claimant_cannot_add_a_head_to_someone_elses_claim(scheme):
     mine = draft_claim(scheme, email="me@example.test")
     theirs = draft_claim(scheme, email="them@example.test")
     with refused("There is no such claim", code="not_found"):
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=theirs.pk,
             actor=Actor.claimant(mine.pk),
             category=TRANSACTIONS,
@@ -184,7 +184,7 @@ def test_a_claimant_cannot_add_a_head_to_someone_elses_claim(scheme):
 
 def test_staff_cannot_add_a_head_of_loss_through_the_claimant_service(draft, caseworker):
     with refused("There is no such claim", code="not_found"):
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=draft.pk,
             actor=Actor.staff(caseworker),
             category=TRANSACTIONS,
@@ -194,7 +194,7 @@ def test_staff_cannot_add_a_head_of_loss_through_the_claimant_service(draft, cas
 
 def test_a_head_cannot_be_added_to_a_claim_that_does_not_exist(draft):
     with refused("There is no such claim", code="not_found"):
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=draft.pk + 1000,
             actor=Actor.claimant(draft.pk + 1000),
             category=TRANSACTIONS,
@@ -255,7 +255,7 @@ def test_a_claim_cannot_be_submitted_after_the_window_has_closed():
     claim = claim_in_stage(Stage.DRAFT)
     closes = claim.scheme.claims_close
     with refused(f"closed on {closes:%-d %B %Y}", code="outside_claim_window"):
-        services.claim_submit(
+        submission.claim_submit(
             claim_id=claim.pk,
             actor=Actor.claimant(claim.pk),
             statement_of_truth=True,
@@ -265,7 +265,7 @@ def test_a_claim_cannot_be_submitted_after_the_window_has_closed():
 
 def test_a_claim_can_be_submitted_on_the_last_day_of_the_window():
     claim = claim_in_stage(Stage.DRAFT)
-    services.claim_submit(
+    submission.claim_submit(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         statement_of_truth=True,
@@ -278,14 +278,14 @@ def test_a_claim_can_be_submitted_on_the_last_day_of_the_window():
 def test_a_claim_cannot_be_submitted_without_the_statement_of_truth():
     claim = claim_in_stage(Stage.DRAFT)
     with refused("Confirm that the information you have given is true", code="statement_of_truth"):
-        services.claim_submit(
+        submission.claim_submit(
             claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=False
         )
 
 
 def test_a_claim_with_nothing_claimed_cannot_be_submitted(draft):
     with refused("Add at least one thing you are claiming for", code="no_heads_of_loss"):
-        services.claim_submit(
+        submission.claim_submit(
             claim_id=draft.pk, actor=Actor.claimant(draft.pk), statement_of_truth=True
         )
 
@@ -294,7 +294,7 @@ def test_a_claimant_cannot_submit_someone_elses_claim(scheme):
     mine = claim_in_stage(Stage.DRAFT, scheme=scheme)
     theirs = claim_in_stage(Stage.DRAFT, scheme=scheme)
     with refused("There is no such claim", code="not_found"):
-        services.claim_submit(
+        submission.claim_submit(
             claim_id=theirs.pk, actor=Actor.claimant(mine.pk), statement_of_truth=True
         )
 
@@ -303,7 +303,7 @@ def test_a_claimant_cannot_submit_someone_elses_claim(scheme):
 
 
 def assess(head: HeadOfLoss, user: Any, amount: object, **kwargs: Any) -> HeadOfLoss:
-    return services.head_of_loss_assess(
+    return casework.head_of_loss_assess(
         head_id=head.pk, actor=Actor.staff(user), amount_allowed=amount, **kwargs
     )
 
@@ -404,7 +404,7 @@ def test_a_distress_band_from_another_scheme_is_refused(in_assessment, people):
 def test_a_head_of_loss_that_does_not_exist_cannot_be_assessed(in_assessment, people):
     _, transactions, _ = in_assessment
     with refused("There is no such head of loss", code="not_found"):
-        services.head_of_loss_assess(
+        casework.head_of_loss_assess(
             head_id=transactions.pk + 1000,
             actor=Actor.staff(people.caseworker),
             amount_allowed="10.00",
@@ -440,16 +440,16 @@ def test_a_notice_code_backs_only_one_live_claim(scheme):
     from tests.factories import RegisterEntryFactory
 
     entry = RegisterEntryFactory(scheme=scheme)
-    first = services.claim_start(
+    first = submission.claim_start(
         scheme=scheme, full_name="Ann Lee", email="ann@example.test", register_entry_id=entry.pk
     )
 
     with pytest.raises(ClaimError) as twice:
-        services.claim_start(
+        submission.claim_start(
             scheme=scheme, full_name="Ann Lee", email="ann@example.test", register_entry_id=entry.pk
         )
-    services.claim_withdraw(claim_id=first.pk, actor=Actor.claimant(first.pk))
-    again = services.claim_start(
+    submission.claim_withdraw(claim_id=first.pk, actor=Actor.claimant(first.pk))
+    again = submission.claim_start(
         scheme=scheme, full_name="Ann Lee", email="ann@example.test", register_entry_id=entry.pk
     )
 

@@ -12,20 +12,19 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.urls import reverse
 
-from claims import services
-from claims.actions import payments
+from claims.actions import payments, submission
 from claims.actions.access import access_link_issue
+from claims.core import Actor, ClaimError
 from claims.delivery.emails import status_update_deliver
 from claims.domain import crypto, roles
 from claims.models import AuditEvent, BankDetails, Stage, StatusUpdate
-from claims.services import Actor, ClaimError
 from tests.factories import claim_in_stage, staff
 
 SORT_CODE, ACCOUNT = "401276", "73915284"
 
 
 def give_details(claim, *, sort_code=SORT_CODE, account=ACCOUNT, name="Zoë O'Brien"):
-    return services.bank_details_set(
+    return submission.bank_details_set(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         account_name=name,

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.debug import ExceptionReporter
 from kombu.utils.json import dumps
 
-from claims import services
+from claims.actions import submission
 from claims.actions.access import access_link_issue
 from claims.models import PaymentBatch, Stage
 from tests.factories import claim_in_stage
@@ -130,7 +130,7 @@ def test_plain_bank_details_are_not_in_an_error_report(client, people, caplog, m
         raise RuntimeError("the flags table is down")
 
     # An unexpected failure deep inside the service, after the values were read.
-    monkeypatch.setattr(services, "claim_flags_bank_account", broken)
+    monkeypatch.setattr(submission, "claim_flags_bank_account", broken)
     claimant = Client(raise_request_exception=False)
     claimant.post(f"/link/{access_link_issue(claim=claim, purpose='follow')}/")
 

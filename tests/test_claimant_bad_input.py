@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
+from claims.actions import submission
 from claims.claimant.forms import NUL_MESSAGE
 from claims.models import BankDetails, Claim, HeadOfLoss, Message, Stage, normalise_postcode
 from tests.claimant import CONTACT, fill_draft, start_claim
@@ -1024,7 +1025,7 @@ def test_bad_bank_details_are_refused_and_the_numbers_are_never_shown_back(
 
 
 def test_an_answer_and_a_bank_name_written_as_html_are_shown_as_text(client, scheme, people):
-    from claims import services
+    from claims import core
 
     claim = claim_in_stage(Stage.INFORMATION_REQUESTED, scheme=scheme, people=people)
     sign_in_as_claimant(client, claim)
@@ -1034,9 +1035,9 @@ def test_an_answer_and_a_bank_name_written_as_html_are_shown_as_text(client, sch
     assert_shown_as_text(client.get("/my-claim/").content.decode(), SCRIPT, IMG)
 
     accepted = claim_in_stage(Stage.ACCEPTED, scheme=scheme, people=people)
-    services.bank_details_set(
+    submission.bank_details_set(
         claim_id=accepted.pk,
-        actor=services.Actor.claimant(accepted.pk),
+        actor=core.Actor.claimant(accepted.pk),
         account_name=SCRIPT,
         sort_code="309457",
         account_number="12345678",

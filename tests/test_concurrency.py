@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from claims import core, services
+from claims import core
+from claims.actions import casework, offers, submission
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.models import Claim, Stage
-from claims.services import Actor, ClaimError
 from tests.factories import People, claim_in_stage, draft_claim, staff
 from tests.races import race
 
@@ -28,7 +29,7 @@ def test_two_caseworkers_starting_triage_at_once_leave_one_winner_and_one_event(
     rival = staff(roles.CASEWORKER)
 
     def start(user: Any) -> Callable[[], Any]:
-        return lambda: services.claim_transition(
+        return lambda: casework.claim_transition(
             claim_id=claim.pk, transition="triage_start", actor=Actor.staff(user)
         )
 
@@ -55,8 +56,8 @@ def test_claimant_accepting_while_the_offer_expires_leaves_one_outcome(monkeypat
     later = timezone.localdate() + dt.timedelta(days=400)
 
     first, second = race(
-        lambda: services.offer_accept(claim_id=claim.pk, actor=Actor.claimant(claim.pk)),
-        lambda: services.offer_expire(claim_id=claim.pk, actor=Actor.system(), today=later),
+        lambda: offers.offer_accept(claim_id=claim.pk, actor=Actor.claimant(claim.pk)),
+        lambda: offers.offer_expire(claim_id=claim.pk, actor=Actor.system(), today=later),
         monkeypatch,
     )
 
@@ -75,13 +76,13 @@ def test_removing_the_last_loss_while_the_claim_is_submitted_leaves_a_draft(monk
     head of loss (its snapshot is from before the wait) and submit an empty claim."""
     claim = draft_claim()
     actor = Actor.claimant(claim.pk)
-    head = services.head_of_loss_add(
+    head = submission.head_of_loss_add(
         claim_id=claim.pk, actor=actor, category="time_spent", hours="2", description="Calls"
     )
 
     removed, refused = race(
-        lambda: services.head_of_loss_remove(head_id=head.pk, actor=actor),
-        lambda: services.claim_submit(claim_id=claim.pk, actor=actor, statement_of_truth=True),
+        lambda: submission.head_of_loss_remove(head_id=head.pk, actor=actor),
+        lambda: submission.claim_submit(claim_id=claim.pk, actor=actor, statement_of_truth=True),
         monkeypatch,
         hold_after=(core, "record"),
     )

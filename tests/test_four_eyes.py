@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from claims import services
+from claims.actions import casework, offers
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.models import HeadOfLoss, LetterRequest, Offer, Stage
-from claims.services import Actor, ClaimError
 from tests.factories import assess_all, claim_in_stage, staff
 
 
@@ -21,7 +21,7 @@ def test_offer_at_the_threshold_is_made_without_approval(people):
     HeadOfLoss.objects.filter(pk=head.pk).update(amount_claimed=threshold)
     assess_all(claim, people.caseworker)
 
-    offer = services.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
+    offer = offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
 
     claim.refresh_from_db()
     assert offer.total == threshold
@@ -37,7 +37,7 @@ def test_offer_a_penny_above_the_threshold_waits_for_approval(people):
     HeadOfLoss.objects.filter(pk=head.pk).update(amount_claimed=above)
     assess_all(claim, people.caseworker)
 
-    offer = services.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
+    offer = offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
 
     claim.refresh_from_db()
     assert claim.stage == Stage.OFFER_PENDING_APPROVAL
@@ -49,11 +49,11 @@ def test_offer_a_penny_above_the_threshold_waits_for_approval(people):
 def test_senior_caseworker_cannot_approve_an_offer_they_proposed(people):
     claim = claim_in_stage(Stage.ASSESSMENT, people=people, large=True)
     assess_all(claim, people.senior)
-    services.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.senior))
+    offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.senior))
     events = claim.events.count()
 
     with pytest.raises(ClaimError) as refused:
-        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(people.senior))
+        offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(people.senior))
 
     claim.refresh_from_db()
     assert refused.value.code == "four_eyes"
@@ -65,10 +65,10 @@ def test_senior_caseworker_cannot_approve_an_offer_they_proposed(people):
 def test_senior_who_assessed_one_head_cannot_approve_though_another_proposed(people):
     claim = claim_in_stage(Stage.ASSESSMENT, people=people, large=True)
     assess_all(claim, people.senior)
-    services.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
+    offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
 
     with pytest.raises(ClaimError) as refused:
-        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(people.senior))
+        offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(people.senior))
 
     assert refused.value.code == "four_eyes"
 
@@ -78,7 +78,7 @@ def test_independent_senior_approves_and_the_offer_is_made(people):
     claim = claim_in_stage(Stage.OFFER_PENDING_APPROVAL, people=people)
     approver = staff(roles.SENIOR_CASEWORKER)
 
-    offer = services.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
+    offer = offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
 
     claim.refresh_from_db()
     assert claim.stage == Stage.OFFER_MADE
@@ -94,7 +94,7 @@ def test_caseworker_cannot_approve_any_offer(people):
     other_caseworker = staff(roles.CASEWORKER)
 
     with pytest.raises(ClaimError) as refused:
-        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(other_caseworker))
+        offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(other_caseworker))
 
     assert refused.value.code == "forbidden"
     assert Offer.objects.get(claim=claim).approved_by is None
@@ -104,16 +104,16 @@ def test_caseworker_cannot_approve_any_offer(people):
 def test_reviewer_of_a_declined_offer_must_not_have_assessed_it(people):
     claim = claim_in_stage(Stage.ASSESSMENT, people=people)
     assess_all(claim, people.senior)
-    services.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.senior))
-    services.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
-    services.claim_transition(
+    offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.senior))
+    offers.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
+    casework.claim_transition(
         claim_id=claim.pk, transition="review_start", actor=Actor.staff(people.senior)
     )
 
     with pytest.raises(ClaimError) as revise:
-        services.review_revise(claim_id=claim.pk, actor=Actor.staff(people.senior), reason="x")
+        offers.review_revise(claim_id=claim.pk, actor=Actor.staff(people.senior), reason="x")
     with pytest.raises(ClaimError) as uphold:
-        services.review_uphold(claim_id=claim.pk, actor=Actor.staff(people.senior), reason="x")
+        offers.review_uphold(claim_id=claim.pk, actor=Actor.staff(people.senior), reason="x")
 
     assert revise.value.code == uphold.value.code == "four_eyes"
     claim.refresh_from_db()
@@ -125,14 +125,14 @@ def test_revised_offer_after_review_is_a_new_version_and_keeps_the_old(people):
     claim = claim_in_stage(Stage.REVIEW, people=people)
     reviewer = staff(roles.SENIOR_CASEWORKER)
     head = claim.heads_of_loss.get()
-    services.head_of_loss_assess(
+    casework.head_of_loss_assess(
         head_id=head.pk,
         actor=Actor.staff(reviewer),
         amount_allowed=head.amount_claimed - Decimal("5.00"),
         reason="One charge was refunded by the bank",
     )
 
-    offer = services.review_revise(
+    offer = offers.review_revise(
         claim_id=claim.pk, actor=Actor.staff(reviewer), reason="Refund found on statement"
     )
 
@@ -150,14 +150,14 @@ def test_revised_offer_after_review_is_a_new_version_and_keeps_the_old(people):
 @pytest.mark.django_db
 def test_a_revised_offer_above_the_threshold_waits_for_a_senior_who_did_not_shape_it(people):
     claim = claim_in_stage(Stage.OFFER_PENDING_APPROVAL, people=people)
-    services.offer_approve(claim_id=claim.pk, actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)))
-    services.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
+    offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)))
+    offers.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
     reviewer = staff(roles.SENIOR_CASEWORKER)
-    services.claim_transition(
+    casework.claim_transition(
         claim_id=claim.pk, transition="review_start", actor=Actor.staff(reviewer)
     )
     head = claim.heads_of_loss.get()
-    services.head_of_loss_assess(
+    casework.head_of_loss_assess(
         head_id=head.pk,
         actor=Actor.staff(reviewer),
         amount_allowed=head.amount_claimed - Decimal("100.00"),
@@ -165,16 +165,14 @@ def test_a_revised_offer_above_the_threshold_waits_for_a_senior_who_did_not_shap
     )
     offers_before = claim.offers.count()
 
-    proposed = services.review_revise(
-        claim_id=claim.pk, actor=Actor.staff(reviewer), reason="Refund"
-    )
+    proposed = offers.review_revise(claim_id=claim.pk, actor=Actor.staff(reviewer), reason="Refund")
     claim.refresh_from_db()
     assert claim.stage == Stage.OFFER_PENDING_APPROVAL
     assert proposed.made_at is None and proposed.approved_by is None
     with pytest.raises(ClaimError) as alone:
-        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(reviewer))
+        offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(reviewer))
     second = staff(roles.SENIOR_CASEWORKER)
-    offer = services.offer_approve(claim_id=claim.pk, actor=Actor.staff(second))
+    offer = offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(second))
 
     assert alone.value.code == "four_eyes"
     assert offer.pk == proposed.pk and offer.version == offers_before + 1

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from claims import services
+from claims.actions import casework, offers
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.models import HeadOfLoss, Offer, Scheme, Stage
 from claims.queries import selectors
 from claims.queries.selectors import fund_summary
-from claims.services import Actor, ClaimError
 from tests.factories import SMALL_LOSS, assess_all, claim_in_stage, staff
 
 
@@ -44,16 +44,16 @@ def test_an_offer_beyond_the_remaining_fund_is_refused_and_changes_nothing(schem
     _set_fund(scheme, "50.00")  # 35.00 committed: 15.00 left
     claim = claim_in_stage(Stage.ASSESSMENT, scheme=scheme, people=people)
     assess_all(claim, people.caseworker)
-    events, offers = claim.events.count(), Offer.objects.count()
+    events, offer_count = claim.events.count(), Offer.objects.count()
 
     with pytest.raises(ClaimError) as refused:
-        services.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
+        offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
 
     claim.refresh_from_db()
     assert refused.value.code == "over_fund"
     assert "£35.00" in refused.value.message and "only £15.00" in refused.value.message
     assert claim.stage == Stage.ASSESSMENT
-    assert claim.events.count() == events and Offer.objects.count() == offers
+    assert claim.events.count() == events and Offer.objects.count() == offer_count
     assert not claim.status_updates.filter(kind="offer_made").exists()
 
 
@@ -64,7 +64,7 @@ def test_an_offer_that_uses_the_fund_to_the_penny_is_made(scheme, people):
     claim = claim_in_stage(Stage.ASSESSMENT, scheme=scheme, people=people)
     assess_all(claim, people.caseworker)
 
-    services.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
+    offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(people.caseworker))
 
     claim.refresh_from_db()
     assert claim.stage == Stage.OFFER_MADE
@@ -81,7 +81,7 @@ def test_approval_is_refused_when_the_fund_ran_out_while_the_offer_waited(scheme
     approver = staff(roles.SENIOR_CASEWORKER)
 
     with pytest.raises(ClaimError) as refused:
-        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
+        offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
 
     claim.refresh_from_db()
     assert refused.value.code == "over_fund"
@@ -96,19 +96,19 @@ def test_a_revised_offer_counts_against_the_fund_in_place_of_the_one_under_revie
     reviewer = staff(roles.SENIOR_CASEWORKER)
     head = claim.heads_of_loss.get()
     HeadOfLoss.objects.filter(pk=head.pk).update(amount_claimed=Decimal("45.00"))
-    services.head_of_loss_assess(
+    casework.head_of_loss_assess(
         head_id=head.pk, actor=Actor.staff(reviewer), amount_allowed="45.00", reason="Receipt"
     )
     second = staff(roles.SENIOR_CASEWORKER)
 
     with pytest.raises(ClaimError) as refused:
-        services.review_revise(claim_id=claim.pk, actor=Actor.staff(second), reason="Receipt")
+        offers.review_revise(claim_id=claim.pk, actor=Actor.staff(second), reason="Receipt")
     assert refused.value.code == "over_fund"
 
-    services.head_of_loss_assess(
+    casework.head_of_loss_assess(
         head_id=head.pk, actor=Actor.staff(reviewer), amount_allowed="40.00", reason="Receipt"
     )
-    offer = services.review_revise(claim_id=claim.pk, actor=Actor.staff(second), reason="Receipt")
+    offer = offers.review_revise(claim_id=claim.pk, actor=Actor.staff(second), reason="Receipt")
     claim.refresh_from_db()
     assert claim.stage == Stage.OFFER_MADE and offer.total == Decimal("40.00")
 

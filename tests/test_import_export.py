@@ -11,10 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from claims.actions.register import register_import
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.domain.csv_export import safe_cell
 from claims.models import ClaimFlag, Stage
-from claims.services import Actor, ClaimError
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db

@@ -43,9 +43,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from claims import services
-from claims.actions import payments, reviews
+from claims.actions import casework, offers, payments, reviews, submission
 from claims.actions.reviews import ItemAnswer
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.models import (
     TERMINAL_STAGES,
@@ -63,7 +63,6 @@ from claims.models import (
     Stage,
     StatusUpdate,
 )
-from claims.services import Actor, ClaimError
 from tests.factories import SchemeFactory, staff
 
 C = HeadOfLoss.Category
@@ -142,24 +141,24 @@ class Casework(RuleBasedStateMachine):
         self.atomic.__exit__(None, None, None)
 
     def _submitted(self, heads: list[tuple[str, str, str | None]], n: int) -> int:
-        claim = services.claim_start(
+        claim = submission.claim_start(
             scheme=self.scheme, full_name=f"Claimant {n}", email=f"claimant{n}@example.test"
         )
         me = Actor.claimant(claim.pk)
         for category, amount, hours in heads:
             if category == C.DISTRESS:
-                services.distress_set(
+                submission.distress_set(
                     claim_id=claim.pk, actor=me, affected=True, effects=[], account="Anxious."
                 )
             else:
-                services.head_of_loss_add(
+                submission.head_of_loss_add(
                     claim_id=claim.pk,
                     actor=me,
                     category=category,
                     amount_claimed=amount,
                     hours=hours,
                 )
-        services.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
+        submission.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
         return claim.pk
 
     # --- Helpers ---------------------------------------------------------------------
@@ -248,17 +247,17 @@ class Casework(RuleBasedStateMachine):
             return
         pk = self.claim_ids[1]
         for step in ("triage_start", "triage_accept"):
-            services.claim_transition(claim_id=pk, transition=step, actor=self.person(assessor))
+            casework.claim_transition(claim_id=pk, transition=step, actor=self.person(assessor))
         for head in HeadOfLoss.objects.filter(claim_id=pk):
             distress = head.category == C.DISTRESS
-            services.head_of_loss_assess(
+            casework.head_of_loss_assess(
                 head_id=head.pk,
                 actor=self.person(assessor),
                 amount_allowed="100.00" if distress else head.amount_claimed,
                 reason="Minimal." if distress else "",
                 distress_band_id=self.bands[0].pk if distress else None,
             )
-        services.offer_propose(claim_id=pk, actor=self.person(proposer))
+        offers.offer_propose(claim_id=pk, actor=self.person(proposer))
 
     @precondition(lambda self: self.open_claims() < 2)
     @rule(small=st.booleans())
@@ -276,13 +275,13 @@ class Casework(RuleBasedStateMachine):
         actor, pk = self.person(who), self.claim_ids[i]
         if self.claim(i).stage == Stage.SUBMITTED:
             self._try(
-                lambda: services.claim_transition(
+                lambda: casework.claim_transition(
                     claim_id=pk, transition="triage_start", actor=actor
                 )
             )
         name = "triage_reject" if reject == 0 else "triage_accept"
         self._try(
-            lambda: services.claim_transition(
+            lambda: casework.claim_transition(
                 claim_id=pk, transition=name, actor=actor, reason="Not on the register"
             )
         )
@@ -311,7 +310,7 @@ class Casework(RuleBasedStateMachine):
             claimed = target.amount_claimed
             amount = str([claimed, claimed / 2, claimed, claimed + Decimal("0.01")][pick % 4])
         self._try(
-            lambda: services.head_of_loss_assess(
+            lambda: casework.head_of_loss_assess(
                 head_id=target.pk,
                 actor=self.person(who),
                 amount_allowed=amount,
@@ -327,7 +326,7 @@ class Casework(RuleBasedStateMachine):
         i = asked[i % len(asked)]
         pk = self.claim_ids[i]
         self._try(
-            lambda: services.claim_request_information(
+            lambda: casework.claim_request_information(
                 claim_id=pk, actor=self.person(who), request="Send the statement."
             )
         )
@@ -337,17 +336,13 @@ class Casework(RuleBasedStateMachine):
     def propose(self, i: int, who: int) -> None:
         ready = self.fully_assessed()
         i = ready[i % len(ready)]
-        self._try(
-            lambda: services.offer_propose(claim_id=self.claim_ids[i], actor=self.person(who))
-        )
+        self._try(lambda: offers.offer_propose(claim_id=self.claim_ids[i], actor=self.person(who)))
 
     @precondition(lambda self: self.has(Stage.OFFER_PENDING_APPROVAL))
     @rule(i=CLAIM, who=STAFF)
     def approve(self, i: int, who: int) -> None:
         i = self.pick(i, Stage.OFFER_PENDING_APPROVAL)
-        self._try(
-            lambda: services.offer_approve(claim_id=self.claim_ids[i], actor=self.person(who))
-        )
+        self._try(lambda: offers.offer_approve(claim_id=self.claim_ids[i], actor=self.person(who)))
 
     @precondition(lambda self: bool(self.never_sent_back()))
     @rule(i=CLAIM, who=SENIOR)
@@ -355,7 +350,7 @@ class Casework(RuleBasedStateMachine):
         waiting = self.never_sent_back()
         i = waiting[i % len(waiting)]
         self._try(
-            lambda: services.offer_return(
+            lambda: offers.offer_return(
                 claim_id=self.claim_ids[i], actor=self.senior(who), reason="Look again."
             )
         )
@@ -365,7 +360,7 @@ class Casework(RuleBasedStateMachine):
     def start_review(self, i: int, who: int) -> None:
         i = self.pick(i, Stage.DECLINED)
         self._try(
-            lambda: services.claim_transition(
+            lambda: casework.claim_transition(
                 claim_id=self.claim_ids[i], transition="review_start", actor=self.senior(who)
             )
         )
@@ -374,7 +369,7 @@ class Casework(RuleBasedStateMachine):
     @rule(i=CLAIM, who=SENIOR, revise=st.booleans())
     def decide_review(self, i: int, who: int, revise: bool) -> None:
         i = self.pick(i, Stage.REVIEW)
-        decide = services.review_revise if revise else services.review_uphold
+        decide = offers.review_revise if revise else offers.review_uphold
         self._try(
             lambda: decide(claim_id=self.claim_ids[i], actor=self.senior(who), reason="Decided.")
         )
@@ -433,7 +428,7 @@ class Casework(RuleBasedStateMachine):
     def decide_rejection_review(self, i: int, who: int, reopen: bool) -> None:
         i = self.pick(i, Stage.REJECTION_REVIEW)
         self._try(
-            lambda: services.rejection_review_decide(
+            lambda: casework.rejection_review_decide(
                 claim_id=self.claim_ids[i],
                 actor=self.senior(who),
                 decision="reopen" if reopen else "uphold",
@@ -452,7 +447,7 @@ class Casework(RuleBasedStateMachine):
             self._try(lambda: payments.payment_mark_paid(payment_id=pending.pk, actor=finance))
             return
         if not BankDetails.objects.filter(claim=claim).exists():
-            services.bank_details_set(
+            submission.bank_details_set(
                 claim_id=claim.pk,
                 actor=Actor.claimant(claim.pk),
                 account_name=claim.full_name,
@@ -475,7 +470,7 @@ class Casework(RuleBasedStateMachine):
         i = self.pick(i, Stage.INFORMATION_REQUESTED)
         pk = self.claim_ids[i]
         self._try(
-            lambda: services.claim_provide_information(
+            lambda: submission.claim_provide_information(
                 claim_id=pk, actor=Actor.claimant(pk), response="Attached."
             )
         )
@@ -530,7 +525,7 @@ class Casework(RuleBasedStateMachine):
         i = self.pick(i, Stage.REJECTED)
         pk = self.claim_ids[i]
         self._try(
-            lambda: services.rejection_review_request(
+            lambda: casework.rejection_review_request(
                 claim_id=pk, actor=Actor.claimant(pk), reason="I was a customer."
             )
         )

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
-from claims import services
+from claims.actions import casework, offers, submission
+from claims.core import Actor
 from claims.delivery import letters
 from claims.delivery.letter_samples import (
     SAMPLE_DISTRESS_AWARD,
@@ -19,7 +20,6 @@ from claims.delivery.letter_samples import (
 )
 from claims.domain import roles
 from claims.models import HeadOfLoss, LetterKind, Stage
-from claims.services import Actor
 from tests.factories import claim_in_stage, staff, take_step
 from tests.letters_support import money, pdf_text, render
 
@@ -148,20 +148,20 @@ def test_decision_gives_the_reasons_and_the_review_route(scheme, people):
 def test_review_outcome_with_a_revised_offer_sets_out_the_new_offer(scheme, people):
     claim = sample_claim_with_offer(scheme=scheme, staff=people)
     first = claim.offers.get()
-    services.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
+    offers.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
     # Four eyes: one senior caseworker re-assesses, another makes the revised offer.
     reassessor = Actor.staff(staff(roles.SENIOR_CASEWORKER))
-    services.claim_transition(claim_id=claim.pk, transition="review_start", actor=reassessor)
+    casework.claim_transition(claim_id=claim.pk, transition="review_start", actor=reassessor)
     other_costs = claim.heads_of_loss.get(category=HeadOfLoss.Category.OTHER_COSTS)
-    services.head_of_loss_assess(head_id=other_costs.pk, actor=reassessor, amount_allowed="19.99")
+    casework.head_of_loss_assess(head_id=other_costs.pk, actor=reassessor, amount_allowed="19.99")
     # Not people.senior, who approved the first offer and so may not decide its review.
-    services.review_revise(
+    offers.review_revise(
         claim_id=claim.pk,
         actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)),
         reason="The postage receipt is good.",
     )
     # Above the threshold, so a senior who had no hand in either offer approves it.
-    services.offer_approve(claim_id=claim.pk, actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)))
+    offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)))
     claim.refresh_from_db()
     text = pdf_text(render(claim, LetterKind.REVIEW_OUTCOME).pdf)
 
@@ -176,7 +176,7 @@ def test_review_outcome_with_a_revised_offer_sets_out_the_new_offer(scheme, peop
 
 def test_review_outcome_upheld_is_final_and_points_to_the_ico_and_court(scheme, people):
     claim = claim_in_stage(Stage.REVIEW, scheme=scheme, people=people)
-    services.review_uphold(
+    offers.review_uphold(
         claim_id=claim.pk,
         actor=Actor.staff(people.senior),
         reason="The payments were refunded in full by your bank.",
@@ -193,7 +193,7 @@ def test_review_outcome_upheld_is_final_and_points_to_the_ico_and_court(scheme, 
 
 def test_payment_confirmation_gives_amount_date_and_masked_account(scheme, people):
     claim = claim_in_stage(Stage.ACCEPTED, scheme=scheme, people=people)
-    services.bank_details_set(
+    submission.bank_details_set(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         account_name="Z O'Brien",

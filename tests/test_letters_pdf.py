@@ -20,12 +20,12 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from claims import services
+from claims.actions import offers
+from claims.core import Actor
 from claims.delivery import letter_pdf
 from claims.delivery.letter_samples import sample_claim_with_offer, sample_logo_png
 from claims.domain.letters import TITLES
 from claims.models import LetterKind, Stage
-from claims.services import Actor
 from tests.factories import claim_in_stage
 from tests.letters_support import pdf_reader, pdf_text, render
 
@@ -45,7 +45,7 @@ def _claim_for(kind: str, scheme, people):
         return claim_in_stage(Stage.REJECTED, scheme=scheme, people=people)
     if kind == LetterKind.REVIEW_OUTCOME:
         claim = claim_in_stage(Stage.REVIEW, scheme=scheme, people=people)
-        services.review_uphold(
+        offers.review_uphold(
             claim_id=claim.pk, actor=Actor.staff(people.senior), reason="Refunded in full."
         )
         return claim

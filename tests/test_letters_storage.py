@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from claims import outbox
+from claims.actions import casework
 from claims.actions.access import access_link_issue
 from claims.actions.letters import letter_batch_create
 from claims.delivery import letter_pdf, letter_tasks
@@ -71,11 +72,10 @@ def test_a_letter_request_is_queued_only_once_the_change_commits(
     claim = claim_in_stage(Stage.TRIAGE, people=people)
     published = []
     monkeypatch.setattr("claims.outbox.publish", lambda name, *args: published.append((name, args)))
-    from claims import services
-    from claims.services import Actor
+    from claims.core import Actor
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=claim.pk,
             transition="triage_reject",
             actor=Actor.staff(people.caseworker),

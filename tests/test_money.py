@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims import services
+from claims import core
+from claims.actions import submission
+from claims.core import Actor, ClaimError
 from claims.domain.money import (
     MAX_AMOUNT,
     PENNY,
@@ -16,7 +18,6 @@ from claims.domain.money import (
     round_money,
 )
 from claims.models import HeadOfLoss
-from claims.services import Actor, ClaimError
 from tests.factories import SchemeFactory, draft_claim
 
 pennies = st.decimals(min_value=Decimal("0.00"), max_value=MAX_AMOUNT, places=2)
@@ -216,7 +217,7 @@ def demo_scheme(db):
 def test_lost_time_is_hours_times_rate_capped_by_evidence(
     demo_scheme, hours, with_evidence, expected
 ):
-    amount = services.lost_time_amount(demo_scheme, Decimal(hours), with_evidence=with_evidence)
+    amount = core.lost_time_amount(demo_scheme, Decimal(hours), with_evidence=with_evidence)
     assert amount == Decimal(expected)
     assert amount.as_tuple().exponent == -2
 
@@ -224,15 +225,13 @@ def test_lost_time_is_hours_times_rate_capped_by_evidence(
 def test_lost_time_is_rounded_half_up_to_the_penny(db):
     scheme = SchemeFactory(lost_time_hourly_rate=Decimal("12.45"))
     # £18.675 and £6.225: banker's rounding would give £6.22 for the second.
-    assert services.lost_time_amount(scheme, Decimal("1.5"), with_evidence=False) == Decimal(
-        "18.68"
-    )
-    assert services.lost_time_amount(scheme, Decimal("0.5"), with_evidence=False) == Decimal("6.23")
+    assert core.lost_time_amount(scheme, Decimal("1.5"), with_evidence=False) == Decimal("18.68")
+    assert core.lost_time_amount(scheme, Decimal("0.5"), with_evidence=False) == Decimal("6.23")
 
 
 def test_time_spent_head_is_priced_from_hours_not_the_amount_typed(demo_scheme):
     claim = draft_claim(demo_scheme)
-    head = services.head_of_loss_add(
+    head = submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         category=HeadOfLoss.Category.TIME_SPENT,
@@ -248,7 +247,7 @@ def test_time_spent_head_is_priced_from_hours_not_the_amount_typed(demo_scheme):
 
 def test_time_spent_claim_stops_at_the_cap_with_evidence(demo_scheme):
     claim = draft_claim(demo_scheme)
-    head = services.head_of_loss_add(
+    head = submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         category=HeadOfLoss.Category.TIME_SPENT,
@@ -261,7 +260,7 @@ def test_time_spent_claim_stops_at_the_cap_with_evidence(demo_scheme):
 def test_time_spent_with_more_than_two_decimal_places_of_hours_is_refused(demo_scheme, hours):
     claim = draft_claim(demo_scheme)
     with pytest.raises(ClaimError, match="two decimal places") as error:
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=claim.pk,
             actor=Actor.claimant(claim.pk),
             category=HeadOfLoss.Category.TIME_SPENT,
@@ -275,7 +274,7 @@ def test_time_spent_with_more_than_two_decimal_places_of_hours_is_refused(demo_s
 def test_time_spent_with_missing_or_impossible_hours_is_refused(demo_scheme, hours):
     claim = draft_claim(demo_scheme)
     with pytest.raises(ClaimError, match="hours you spent") as error:
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=claim.pk,
             actor=Actor.claimant(claim.pk),
             category=HeadOfLoss.Category.TIME_SPENT,

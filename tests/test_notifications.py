@@ -16,12 +16,12 @@ from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone
 
-from claims import outbox, services
-from claims.actions import access, emails, payments
+from claims import outbox
+from claims.actions import access, casework, emails, offers, payments, submission
+from claims.core import Actor, ClaimError
 from claims.delivery import emails as notifications
 from claims.delivery.emails import Outcome
 from claims.models import TRANSITIONS, AccessLink, AuditEvent, Claim, Stage, StatusUpdate
-from claims.services import Actor, ClaimError
 from tests.factories import CLAIMANT, claim_in_stage, draft_claim, draft_with_a_loss, take_step
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def _claim_with_secrets(people: Any, scheme: Any) -> tuple[Claim, str]:
     """A claim taken to closed that has bank details, a sign-in link and a failed payment
     whose reason quotes the account number."""
     claim = claim_in_stage(Stage.ACCEPTED, scheme=scheme, people=people)
-    services.bank_details_set(
+    submission.bank_details_set(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         account_name=ACCOUNT_NAME,
@@ -101,7 +101,7 @@ def _claim_with_secrets(people: Any, scheme: Any) -> tuple[Claim, str]:
         reason=f"Bank returned it: account {ACCOUNT_NUMBER} sort code {SORT_CODE} closed",
     )
     # New details after a failure are a change: held until a caseworker confirms them.
-    services.bank_details_set(
+    submission.bank_details_set(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         account_name=ACCOUNT_NAME,
@@ -170,13 +170,13 @@ def test_html_escapes_what_people_wrote_and_plain_text_keeps_it_as_written(
     people: Any, scheme: Any
 ) -> None:
     claim = draft_claim(scheme, full_name="Zoë O'Brien <b>")
-    services.head_of_loss_add(
+    submission.head_of_loss_add(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), category="bank_charges",
         amount_claimed="12.00",
     )  # fmt: skip
     take_step(claim, "submit", people)
     take_step(claim, "triage_start", people)
-    services.claim_transition(
+    casework.claim_transition(
         claim_id=claim.pk,
         transition="triage_reject",
         actor=Actor.staff(people.caseworker),
@@ -209,7 +209,7 @@ def test_a_review_that_upholds_says_so_and_a_revised_offer_shows_the_new_total(
     people: Any, scheme: Any, senior: Any
 ) -> None:
     upheld = claim_in_stage(Stage.REVIEW, scheme=scheme, people=people)
-    services.review_uphold(
+    offers.review_uphold(
         claim_id=upheld.pk, actor=Actor.staff(senior), reason="The award is within the band."
     )
     notifications.status_update_deliver(upheld.status_updates.get(kind="review_outcome").pk)
@@ -226,7 +226,7 @@ def test_a_stage_change_is_queued_for_delivery_only_once_its_transaction_commits
 ) -> None:
     claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=people)
     with django_capture_on_commit_callbacks() as callbacks:
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=claim.pk, transition="triage_start", actor=Actor.staff(people.caseworker)
         )
         assert published == []
@@ -247,7 +247,7 @@ def test_a_change_that_rolls_back_leaves_no_status_update_and_queues_nothing(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=claim.pk, transition="triage_start", actor=Actor.staff(people.caseworker)
         )
         raise RuntimeError("the request failed after the change")
@@ -266,7 +266,7 @@ def test_a_broker_outage_at_commit_keeps_the_change_and_the_pending_row(
     monkeypatch.setattr(app, "send_task", broker_down)
     claim = draft_with_a_loss(scheme, amount="12.00")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.claim_submit(claim_id=claim.pk, actor=Actor.claimant(claim.pk),
+        submission.claim_submit(claim_id=claim.pk, actor=Actor.claimant(claim.pk),
                               statement_of_truth=True)  # fmt: skip
     # Queued inside the submission's one message (claims.outbox.published_together).
     assert any("claims.tasks.status_update_send" in repr(c.args) for c in callbacks)
@@ -427,7 +427,7 @@ def test_a_claim_cannot_be_started_or_changed_with_an_address_that_cannot_work(
     assert refused.value.code == "invalid_email"
     claim = draft_claim(scheme)
     with pytest.raises(ClaimError, match=problem):
-        services.claim_update_details(
+        submission.claim_update_details(
             claim_id=claim.pk, actor=Actor.claimant(claim.pk), page="contact", email=address
         )
     claim.refresh_from_db()

@@ -14,11 +14,10 @@ import pytest
 import time_machine
 from django.core import mail
 
-from claims import services
-from claims.actions import clock
+from claims.actions import casework, clock, offers, submission
+from claims.core import Actor
 from claims.delivery import emails as notifications
 from claims.models import Claim, StaffDigest, Stage, StatusUpdate
-from claims.services import Actor
 from tests.factories import CLAIMANT, SchemeFactory, claim_in_stage
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +92,7 @@ def test_a_clock_stopped_past_both_reminder_days_sends_only_the_final_one(asked:
 
 def test_no_reminder_once_the_claimant_has_answered(asked: Claim) -> None:
     with on(dt.date(2026, 1, 5)):
-        services.claim_provide_information(
+        submission.claim_provide_information(
             claim_id=asked.pk, actor=Actor.claimant(asked.pk), response="Attached."
         )
     assert run_twice(clock.send_reminders, dt.date(2026, 1, 7)) == 0
@@ -152,7 +151,7 @@ def test_an_offer_expires_the_day_after_its_accept_by_date_and_only_once(offered
 
 def test_an_accepted_offer_is_neither_warned_about_nor_expired(offered: Claim) -> None:
     with on(dt.date(2026, 3, 20)):
-        services.offer_accept(claim_id=offered.pk, actor=Actor.claimant(offered.pk))
+        offers.offer_accept(claim_id=offered.pk, actor=Actor.claimant(offered.pk))
     assert run_twice(clock.warn_expiring_offers, dt.date(2026, 4, 1)) == 0
     assert run_twice(clock.expire_offers, dt.date(2026, 4, 20)) == 0
     offered.refresh_from_db()
@@ -202,7 +201,7 @@ def test_no_digest_on_a_bank_holiday_or_a_weekend(waiting: Claim) -> None:
 
 def test_a_claim_that_moved_on_leaves_the_digest(waiting: Claim, people: Any) -> None:
     with on(dt.date(2026, 6, 1)):
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=waiting.pk,
             transition="triage_accept",
             actor=Actor.staff(people.caseworker),

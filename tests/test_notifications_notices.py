@@ -22,11 +22,11 @@ from claims.actions.notices import (
     notice_campaign_start,
     notice_campaigns_revive,
 )
+from claims.core import ClaimError
 from claims.delivery import emails as notifications
 from claims.delivery import notices as notice_delivery
 from claims.delivery.notices import notice_chunk_send
 from claims.models import NoticeCampaign, RegisterEntry
-from claims.services import ClaimError
 from config.celery import app
 from tests.factories import RegisterEntryFactory
 

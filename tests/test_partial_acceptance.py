@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from claims import services
-from claims.actions import reviews
+from claims.actions import casework, offers, reviews
+from claims.core import Actor, ClaimError
 from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.models import (
     REVIEW_MOVES,
@@ -21,7 +21,6 @@ from claims.models import (
     Stage,
 )
 from claims.queries import partial
-from claims.services import Actor, ClaimError
 from tests import partial_support as ps
 from tests.factories import staff
 
@@ -156,7 +155,7 @@ def test_disputing_every_item_is_a_decline_with_the_reasons(people):
 def test_the_whole_offer_accepted_the_old_way_pays_its_total(people):
     claim = ps.offer_made_with_three_heads(people)
 
-    services.offer_accept(claim_id=claim.pk, actor=Actor.claimant(claim.pk))
+    offers.offer_accept(claim_id=claim.pk, actor=Actor.claimant(claim.pk))
 
     assert partial.accepted_total(claim) == ps.OFFER_TOTAL
 
@@ -367,7 +366,7 @@ def test_a_claim_with_an_open_review_is_not_closed(people):
     ps.pay(claim, people)
 
     with pytest.raises(ClaimError) as refused:
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=claim.pk, transition="close", actor=Actor.staff(people.finance)
         )
 

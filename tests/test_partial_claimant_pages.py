@@ -8,8 +8,8 @@ import re
 import pytest
 
 from claims.actions import reviews
+from claims.core import Actor
 from claims.models import ItemResponse, Review, Stage
-from claims.services import Actor
 from tests import partial_support as ps
 from tests.hostile import sign_in_as_claimant
 

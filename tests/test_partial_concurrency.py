@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from claims.actions import reviews
+from claims.core import Actor, ClaimError
 from claims.models import Offer, Review, ReviewState, Stage
-from claims.services import Actor, ClaimError
 from tests import partial_support as ps
 from tests.factories import People, staff
 from tests.races import race

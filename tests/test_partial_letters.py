@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from claims.core import Actor
 from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.models import LetterKind
-from claims.services import Actor
 from tests import partial_support as ps
 from tests.letters_support import make_pending_letters, money, pdf_text, render
 

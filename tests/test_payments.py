@@ -11,8 +11,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from claims import services
-from claims.actions import payments
+from claims.actions import payments, submission
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.models import (
     AuditEvent,
@@ -23,7 +23,6 @@ from claims.models import (
     Stage,
     StatusUpdate,
 )
-from claims.services import Actor, ClaimError
 from tests.factories import claim_in_stage, staff
 from tests.letters_support import make_pending_letters, pdf_text
 
@@ -31,7 +30,7 @@ SORT_CODE, ACCOUNT = "401276", "73915284"
 
 
 def give_details(claim, *, account=ACCOUNT, name="Zoë O'Brien"):
-    return services.bank_details_set(
+    return submission.bank_details_set(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         account_name=name,

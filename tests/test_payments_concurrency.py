@@ -8,19 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from claims import services
-from claims.actions import payments
+from claims.actions import payments, submission
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.models import Payment, PaymentBatch, Stage
 from claims.queries import selectors
-from claims.services import Actor, ClaimError
 from tests.factories import People, claim_in_stage, staff
 from tests.races import race
 
 
 def _payable(people: People):
     claim = claim_in_stage(Stage.ACCEPTED, people=people)
-    services.bank_details_set(
+    submission.bank_details_set(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         account_name="Zoë O'Brien",

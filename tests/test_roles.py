@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from claims import services
+from claims.actions import casework
+from claims.core import Actor, ClaimError
 from claims.domain import roles
-from claims.services import Actor, ClaimError
 from tests.factories import claim_in_stage, staff
 
 ACTIONS = {
@@ -75,11 +75,11 @@ def test_internal_notes_are_for_caseworkers(role, allowed, people):
     actor = Actor.staff(staff(role))
 
     if allowed:
-        note = services.note_add(claim_id=claim.pk, actor=actor, text="Called the claimant")
+        note = casework.note_add(claim_id=claim.pk, actor=actor, text="Called the claimant")
         assert note.text == "Called the claimant"
         assert claim.events.filter(action="note").count() == 1
     else:
         with pytest.raises(ClaimError) as refused:
-            services.note_add(claim_id=claim.pk, actor=actor, text="Called the claimant")
+            casework.note_add(claim_id=claim.pk, actor=actor, text="Called the claimant")
         assert refused.value.code == "forbidden"
         assert not claim.notes.exists()

@@ -11,14 +11,14 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from claims import core, services
-from claims.actions import clock, reviews
+from claims import core
+from claims.actions import casework, clock, offers, reviews
+from claims.core import Actor, ClaimError
 from claims.delivery import emails as notifications
 from claims.delivery.letters import letter_context
 from claims.domain import roles
 from claims.domain.workdays import add_working_days
 from claims.models import LetterKind, LetterRequest, Review, ReviewState, Stage, StatusUpdate
-from claims.services import Actor, ClaimError
 from tests import partial_support as ps
 from tests.factories import People, claim_in_stage, staff
 from tests.hostile import sign_in_as_claimant
@@ -44,7 +44,7 @@ def _snapshot(claim):
 def _rejected_by_a_senior(people: People, senior=None):
     claim = claim_in_stage(Stage.TRIAGE, people=people)
     rejecter = senior or staff(roles.SENIOR_CASEWORKER)
-    services.claim_transition(
+    casework.claim_transition(
         claim_id=claim.pk,
         transition="triage_reject",
         actor=Actor.staff(rejecter),
@@ -57,7 +57,7 @@ def _rejected_by_a_senior(people: People, senior=None):
 def test_a_rejected_claimant_asks_for_a_review_within_the_window(people):
     claim, _ = _rejected_by_a_senior(people)
 
-    services.rejection_review_request(
+    casework.rejection_review_request(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I ordered on 1 March 2017."
     )
 
@@ -74,7 +74,7 @@ def test_a_review_asked_for_after_the_window_is_refused_and_changes_nothing(peop
     before = _snapshot(claim)
 
     with pytest.raises(ClaimError) as refused:
-        services.rejection_review_request(
+        casework.rejection_review_request(
             claim_id=claim.pk,
             actor=Actor.claimant(claim.pk),
             reason="Late",
@@ -89,7 +89,7 @@ def test_a_review_asked_for_after_the_window_is_refused_and_changes_nothing(peop
 def test_the_last_day_of_the_window_is_still_in_it(people):
     claim, _ = _rejected_by_a_senior(people)
 
-    services.rejection_review_request(
+    casework.rejection_review_request(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         reason="Just in time",
@@ -116,13 +116,13 @@ def test_the_decision_letter_promises_the_date_the_rule_keeps(people):
 
 def test_the_senior_who_rejected_a_claim_cannot_decide_its_review(people):
     claim, rejecter = _rejected_by_a_senior(people)
-    services.rejection_review_request(
+    casework.rejection_review_request(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I was a customer."
     )
     before = _snapshot(claim)
 
     with pytest.raises(ClaimError) as refused:
-        services.rejection_review_decide(
+        casework.rejection_review_decide(
             claim_id=claim.pk, actor=Actor.staff(rejecter), decision="uphold", reason="Right."
         )
 
@@ -132,12 +132,12 @@ def test_the_senior_who_rejected_a_claim_cannot_decide_its_review(people):
 
 def test_upholding_a_rejection_closes_the_claim_with_a_letter(people):
     claim, _ = _rejected_by_a_senior(people)
-    services.rejection_review_request(
+    casework.rejection_review_request(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I was a customer."
     )
     reviewer = staff(roles.SENIOR_CASEWORKER)
 
-    services.rejection_review_decide(
+    casework.rejection_review_decide(
         claim_id=claim.pk,
         actor=Actor.staff(reviewer),
         decision="uphold",
@@ -159,11 +159,11 @@ def test_upholding_a_rejection_closes_the_claim_with_a_letter(people):
 
 def test_reopening_a_rejection_sends_the_claim_back_to_triage(people):
     claim, _ = _rejected_by_a_senior(people)
-    services.rejection_review_request(
+    casework.rejection_review_request(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I was a customer."
     )
 
-    services.rejection_review_decide(
+    casework.rejection_review_decide(
         claim_id=claim.pk,
         actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)),
         decision="reopen",
@@ -182,13 +182,13 @@ def test_reopening_a_rejection_sends_the_claim_back_to_triage(people):
 
 def test_a_caseworker_cannot_decide_a_rejection_review(people):
     claim, _ = _rejected_by_a_senior(people)
-    services.rejection_review_request(
+    casework.rejection_review_request(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I was a customer."
     )
     before = _snapshot(claim)
 
     with pytest.raises(ClaimError) as refused:
-        services.rejection_review_decide(
+        casework.rejection_review_decide(
             claim_id=claim.pk,
             actor=Actor.staff(people.caseworker),
             decision="reopen",
@@ -507,7 +507,7 @@ def test_a_closed_claim_waits_while_a_revision_awaits_approval(people):
     ps.pay(claim, people)
 
     with pytest.raises(ClaimError) as refused:
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=claim.pk, transition="close", actor=Actor.staff(people.finance)
         )
 
@@ -544,7 +544,7 @@ def test_whoever_approved_the_offer_under_review_cannot_reassess_it_in_the_revie
     before = _snapshot(claim)
 
     with pytest.raises(ClaimError) as refused:
-        services.head_of_loss_assess(
+        casework.head_of_loss_assess(
             head_id=head.pk, actor=Actor.staff(approver), amount_allowed="900.00", reason="Less."
         )
 
@@ -667,7 +667,7 @@ def test_the_fund_counts_the_offer_under_review_not_a_returned_revision(people):
     under_review = claim.offers.get().total
     before = fund_summary(claim.scheme).offered
     revise_above_threshold(claim)
-    services.offer_return(claim_id=claim.pk, actor=Actor.staff(people.senior), reason="Not yet.")
+    offers.offer_return(claim_id=claim.pk, actor=Actor.staff(people.senior), reason="Not yet.")
 
     claim.refresh_from_db()
     assert claim.stage == Stage.REVIEW
@@ -679,20 +679,20 @@ def test_whoever_rejected_a_claim_before_cannot_decide_a_later_rejection_review(
     claim, first = _rejected_by_a_senior(people)
     me = Actor.claimant(claim.pk)
     second = staff(roles.SENIOR_CASEWORKER)
-    services.rejection_review_request(claim_id=claim.pk, actor=me, reason="Customer.")
-    services.rejection_review_decide(
+    casework.rejection_review_request(claim_id=claim.pk, actor=me, reason="Customer.")
+    casework.rejection_review_decide(
         claim_id=claim.pk, actor=Actor.staff(second), decision="reopen", reason="Fair."
     )
-    services.claim_transition(
+    casework.claim_transition(
         claim_id=claim.pk,
         transition="triage_reject",
         actor=Actor.staff(second),
         reason="Still no order.",
     )
-    services.rejection_review_request(claim_id=claim.pk, actor=me, reason="Look again.")
+    casework.rejection_review_request(claim_id=claim.pk, actor=me, reason="Look again.")
 
     with pytest.raises(ClaimError) as refused:
-        services.rejection_review_decide(
+        casework.rejection_review_decide(
             claim_id=claim.pk, actor=Actor.staff(first), decision="uphold", reason="Right."
         )
 
@@ -701,7 +701,7 @@ def test_whoever_rejected_a_claim_before_cannot_decide_a_later_rejection_review(
 
 def test_the_claim_page_offers_the_rejection_review_only_to_who_did_not_reject(client, people):
     claim, rejecter = _rejected_by_a_senior(people)
-    services.rejection_review_request(
+    casework.rejection_review_request(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I was a customer."
     )
     url = reverse("admin:claims_claim_change", args=[claim.pk])
@@ -719,7 +719,7 @@ def test_the_claim_page_offers_the_rejection_review_only_to_who_did_not_reject(c
 
 def test_reopening_a_rejection_through_the_claim_page(client, people):
     claim, _ = _rejected_by_a_senior(people)
-    services.rejection_review_request(
+    casework.rejection_review_request(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="I was a customer."
     )
     claim.refresh_from_db()

@@ -9,11 +9,10 @@ import contextlib
 
 import pytest
 
-from claims import services
-from claims.actions import reviews
+from claims.actions import casework, offers, reviews
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.models import HeadOfLoss, Offer, Stage
-from claims.services import Actor, ClaimError
 from tests import partial_support as ps
 from tests.factories import claim_in_stage, staff
 
@@ -75,15 +74,15 @@ def test_a_revised_distress_award_outside_its_band_is_refused(people):
 def test_the_senior_who_approved_an_offer_cannot_decide_its_review(people):
     claim = claim_in_stage(Stage.OFFER_PENDING_APPROVAL, people=people)
     approver = staff(roles.SENIOR_CASEWORKER)
-    services.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
-    services.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
-    services.claim_transition(
+    offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(approver))
+    offers.offer_decline(claim_id=claim.pk, actor=Actor.claimant(claim.pk), reason="Too low")
+    casework.claim_transition(
         claim_id=claim.pk, transition="review_start", actor=Actor.staff(approver)
     )
     events = claim.events.count()
 
     with pytest.raises(ClaimError) as refused:
-        services.review_uphold(
+        offers.review_uphold(
             claim_id=claim.pk, actor=Actor.staff(approver), reason="The offer was right."
         )
 

@@ -14,8 +14,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from claims import outbox, services
-from claims.actions import flags
+from claims import outbox
+from claims.actions import casework, flags
+from claims.core import Actor
 from claims.delivery import letters, tasks
 from claims.models import LetterRequest, Stage, StatusUpdate
 from claims.outbox import (
@@ -24,7 +25,6 @@ from claims.outbox import (
     publish_on_commit,
     published_together,
 )
-from claims.services import Actor
 from tests.claimant import fill_draft, start_claim
 from tests.factories import SchemeFactory
 
@@ -172,7 +172,7 @@ def test_posting_the_check_page_of_a_claim_past_submission_goes_to_its_page(
     claim = start_claim(client, scheme)
     fill_draft(client)
     client.post("/claim/check/", {"statement_of_truth": "on"})
-    services.claim_transition(
+    casework.claim_transition(
         claim_id=claim.pk, transition="triage_start", actor=Actor.staff(people.caseworker)
     )
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from claims import services
-from claims.actions import payments
+from claims.actions import casework, offers, payments, submission
+from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.models import (
     TRANSITIONS,
@@ -20,7 +20,6 @@ from claims.models import (
     StatusUpdate,
     transitions_from,
 )
-from claims.services import Actor, ClaimError
 from tests import partial_support
 from tests.factories import (
     People,
@@ -51,42 +50,42 @@ def attempt(claim: Claim, name: str, people: People, actor: Actor | None = None)
         else:
             actor = Actor.system()
     if name == "submit":
-        services.claim_submit(claim_id=pk, actor=actor, statement_of_truth=True)
+        submission.claim_submit(claim_id=pk, actor=actor, statement_of_truth=True)
     elif name == "information_request":
-        services.claim_request_information(claim_id=pk, actor=actor, request="Send a statement")
+        casework.claim_request_information(claim_id=pk, actor=actor, request="Send a statement")
     elif name == "information_provide":
-        services.claim_provide_information(claim_id=pk, actor=actor, response="Attached")
+        submission.claim_provide_information(claim_id=pk, actor=actor, response="Attached")
     elif name == "information_resume":
-        services.claim_resume_assessment(claim_id=pk, actor=actor, reason="Came by post")
+        casework.claim_resume_assessment(claim_id=pk, actor=actor, reason="Came by post")
     elif name == "close_incomplete":
-        services.claim_close_incomplete(claim_id=pk, actor=actor, today=FAR_FUTURE)
+        casework.claim_close_incomplete(claim_id=pk, actor=actor, today=FAR_FUTURE)
     elif name in {"offer_propose", "offer_make"}:
-        services.offer_propose(claim_id=pk, actor=actor)
+        offers.offer_propose(claim_id=pk, actor=actor)
     elif name in {"offer_approve", "review_approve"}:
-        services.offer_approve(claim_id=pk, actor=actor)
+        offers.offer_approve(claim_id=pk, actor=actor)
     elif name == "offer_return":
-        services.offer_return(claim_id=pk, actor=actor, reason="Check the March charges")
+        offers.offer_return(claim_id=pk, actor=actor, reason="Check the March charges")
     elif name == "offer_accept":
-        services.offer_accept(claim_id=pk, actor=actor)
+        offers.offer_accept(claim_id=pk, actor=actor)
     elif name == "offer_decline":
-        services.offer_decline(claim_id=pk, actor=actor, reason="Too low")
+        offers.offer_decline(claim_id=pk, actor=actor, reason="Too low")
     elif name == "offer_expire":
-        services.offer_expire(claim_id=pk, actor=actor, today=FAR_FUTURE)
+        offers.offer_expire(claim_id=pk, actor=actor, today=FAR_FUTURE)
     elif name in {"review_revise", "review_propose"}:
-        services.review_revise(claim_id=pk, actor=actor, reason="Bank charges now evidenced")
+        offers.review_revise(claim_id=pk, actor=actor, reason="Bank charges now evidenced")
     elif name == "review_return":
-        services.offer_return(claim_id=pk, actor=actor, reason="Check the March charges")
+        offers.offer_return(claim_id=pk, actor=actor, reason="Check the March charges")
     elif name == "rejection_review_request":
-        services.rejection_review_request(claim_id=pk, actor=actor, reason="I was a customer")
+        casework.rejection_review_request(claim_id=pk, actor=actor, reason="I was a customer")
     elif name in {"rejection_review_uphold", "rejection_review_reopen"}:
         decision = name.removeprefix("rejection_review_")
-        services.rejection_review_decide(
+        casework.rejection_review_decide(
             claim_id=pk, actor=actor, decision=decision, reason="Looked again"
         )
     elif name == "review_uphold":
-        services.review_uphold(claim_id=pk, actor=actor, reason="The offer was right")
+        offers.review_uphold(claim_id=pk, actor=actor, reason="The offer was right")
     elif name == "withdraw":
-        services.claim_withdraw(claim_id=pk, actor=actor, reason="No longer needed")
+        submission.claim_withdraw(claim_id=pk, actor=actor, reason="No longer needed")
     elif name in {"offer_accept_part", "revised_offer_accept"}:
         partial_support.attempt(claim, name, actor)
     elif name == "payment_queue":
@@ -101,7 +100,7 @@ def attempt(claim: Claim, name: str, people: People, actor: Actor | None = None)
             payments.payment_mark_failed(payment_id=payment_id, actor=actor, reason="Returned")
     else:
         reason = "Not on the register" if TRANSITIONS[name].reason_required else ""
-        services.claim_transition(claim_id=pk, transition=name, actor=actor, reason=reason)
+        casework.claim_transition(claim_id=pk, transition=name, actor=actor, reason=reason)
 
 
 def ready(stage: str, name: str, people: People) -> Claim:
@@ -122,7 +121,7 @@ def ready(stage: str, name: str, people: People) -> Claim:
         return claim
     claim = claim_in_stage(stage, people=people, large=large)
     if stage == Stage.ACCEPTED and name == "payment_queue":
-        services.bank_details_set(
+        submission.bank_details_set(
             claim_id=claim.pk,
             actor=Actor.claimant(claim.pk),
             account_name="Zoë O'Brien",
@@ -206,7 +205,7 @@ def test_submitting_twice_makes_one_submission(people):
     claim = claim_in_stage(Stage.SUBMITTED, people=people)
     before = _snapshot(claim)
 
-    services.claim_submit(
+    submission.claim_submit(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True
     )
 
@@ -322,7 +321,7 @@ def test_reason_is_required_where_the_rules_need_one(people):
     before = _snapshot(claim)
 
     with pytest.raises(ClaimError) as refused:
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=claim.pk,
             transition="triage_reject",
             actor=Actor.staff(people.caseworker),
@@ -337,13 +336,13 @@ def test_reason_is_required_where_the_rules_need_one(people):
 def test_a_stale_version_is_refused_instead_of_overwriting(people):
     claim = claim_in_stage(Stage.SUBMITTED, people=people)
     seen_version = claim.version
-    services.claim_assign(
+    casework.claim_assign(
         claim_id=claim.pk, actor=Actor.staff(people.senior), assignee=people.caseworker
     )
     before = _snapshot(claim)
 
     with pytest.raises(ClaimError) as refused:
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=claim.pk,
             transition="triage_start",
             actor=Actor.staff(people.caseworker),
@@ -358,10 +357,10 @@ def test_a_stale_version_is_refused_instead_of_overwriting(people):
 def test_information_request_and_answer_are_kept_as_messages_both_sides_see(people):
     claim = claim_in_stage(Stage.ASSESSMENT, people=people)
 
-    services.claim_request_information(
+    casework.claim_request_information(
         claim_id=claim.pk, actor=Actor.staff(people.caseworker), request="  Send the statement "
     )
-    services.claim_provide_information(
+    submission.claim_provide_information(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), response="Attached, thank you"
     )
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 
-from claims import services
+from claims import core
+from claims.actions import submission
 from claims.domain.uploads import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM
 from claims.models import Claim, Evidence, HeadOfLoss, Message, Stage
 from tests.claimant import fill_draft, start_claim
@@ -416,8 +417,8 @@ def test_one_bad_file_among_good_ones_saves_none_of_them(client, draft, media):
 
 
 def _fill_with_files(claim: Claim, count: int) -> HeadOfLoss:
-    actor = services.Actor.claimant(claim.pk)
-    head = services.head_of_loss_add(
+    actor = core.Actor.claimant(claim.pk)
+    head = submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=actor,
         category="other_costs",
@@ -425,7 +426,7 @@ def _fill_with_files(claim: Claim, count: int) -> HeadOfLoss:
         incurred_on=None,
     )
     for number in range(count):
-        services.evidence_add(
+        submission.evidence_add(
             claim_id=claim.pk,
             actor=actor,
             upload=ContentFile(png(), name=f"{number}.png"),

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims import services
+from claims.actions import casework
+from claims.core import Actor
 from claims.domain.workdays import add_working_days, is_working_day, working_days_between
 from claims.models import Stage, StatusUpdate
-from claims.services import Actor
 from tests.factories import claim_in_stage
 
 D = dt.date
@@ -153,7 +153,7 @@ def test_information_requested_just_before_christmas_is_due_twenty_working_days_
     claim = claim_in_stage(Stage.ASSESSMENT)
     assert claim.scheme.cure_window_working_days == 20
 
-    services.claim_request_information(
+    casework.claim_request_information(
         claim_id=claim.pk,
         actor=Actor.staff(caseworker),
         request="Please send your bank statement for March 2017.",
@@ -178,7 +178,7 @@ def test_the_cure_window_follows_the_scheme_setting(caseworker):
     claim.scheme.cure_window_working_days = 5
     claim.scheme.save()
 
-    services.claim_request_information(
+    casework.claim_request_information(
         claim_id=claim.pk,
         actor=Actor.staff(caseworker),
         request="Please send your bank statement for March 2017.",

@@ -10,10 +10,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from claims import services
+from claims.actions import casework
+from claims.core import Actor
 from claims.domain import roles
 from claims.models import Claim, HeadOfLoss, Stage
-from claims.services import Actor
 from tests.factories import LARGE_LOSS, People, SchemeFactory, assess_all, claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db
@@ -231,7 +231,7 @@ def test_a_stale_page_says_someone_changed_the_claim_instead_of_overwriting(clie
     claim = claim_in_stage(Stage.TRIAGE, people=people)
     client.force_login(people.caseworker)
     page_version = client.get(page_url(claim)).context["claim"].version
-    services.claim_assign(
+    casework.claim_assign(
         claim_id=claim.pk, actor=Actor.staff(people.senior), assignee=people.senior
     )  # someone else, meanwhile
 

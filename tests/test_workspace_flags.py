@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from claims import outbox, services
-from claims.actions import flags
+from claims import outbox
+from claims.actions import flags, submission
 from claims.actions.flags import NETWORK_LIMIT
+from claims.core import Actor
 from claims.delivery import tasks
 from claims.models import Claim, ClaimFlag, HeadOfLoss, Stage
-from claims.services import Actor
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, draft_claim
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +24,13 @@ def submitted_unchecked(
 ) -> Claim:
     """A claim just submitted, its flag check not yet run."""
     claim = draft_claim(scheme, **details)
-    services.head_of_loss_add(
+    submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         category=HeadOfLoss.Category.OTHER_COSTS,
         amount_claimed=amount,
     )
-    services.claim_submit(
+    submission.claim_submit(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True, ip_address=ip
     )
     claim.refresh_from_db()
@@ -149,7 +149,7 @@ def test_two_claims_paid_into_one_bank_account_are_flagged(people):
     first = claim_in_stage(Stage.ACCEPTED, scheme=scheme, people=people)
     second = claim_in_stage(Stage.ACCEPTED, scheme=scheme, people=people)
     for claim in (first, second):
-        services.bank_details_set(
+        submission.bank_details_set(
             claim_id=claim.pk,
             actor=Actor.claimant(claim.pk),
             account_name="Z O'Brien",

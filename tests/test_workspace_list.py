@@ -11,10 +11,10 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from claims import services
+from claims.actions import casework, submission
+from claims.core import Actor
 from claims.domain import roles
 from claims.models import AuditEvent, Claim, ClaimFlag, Evidence, HeadOfLoss, Stage
-from claims.services import Actor
 from tests.factories import People, SchemeFactory, claim_in_stage, draft_claim, pdf_evidence, staff
 
 pytestmark = pytest.mark.django_db
@@ -185,7 +185,7 @@ def _busy_claim(people: People, heads: int, notes: int) -> Claim:
             sha256="c" * 64,
         )  # fmt: skip
     for number in range(notes):
-        services.note_add(
+        casework.note_add(
             claim_id=claim.pk, actor=Actor.staff(people.caseworker), text=f"n{number}"
         )
     ClaimFlag.objects.create(claim=claim, kind=ClaimFlag.Kind.HIGH_AMOUNT, reason="High")
@@ -238,17 +238,17 @@ def test_the_claim_page_runs_the_same_queries_whatever_it_holds(
 
 def test_hostile_claimant_text_renders_inert_everywhere(client, people):
     claim = draft_claim(full_name=HOSTILE, address=HOSTILE + LONG_WORD)
-    services.head_of_loss_add(
+    submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         category=HeadOfLoss.Category.OTHER_COSTS,
         amount_claimed="12.00",
         description=HOSTILE + " " + LONG_WORD,
     )
-    services.claim_submit(
+    submission.claim_submit(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True
     )
-    services.note_add(claim_id=claim.pk, actor=Actor.staff(people.caseworker), text=HOSTILE)
+    casework.note_add(claim_id=claim.pk, actor=Actor.staff(people.caseworker), text=HOSTILE)
     client.force_login(people.caseworker)
 
     listing = client.get(CLAIMS_LIST).content.decode()

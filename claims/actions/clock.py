@@ -20,7 +20,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from claims import outbox, services
+from claims import outbox
+from claims.actions import casework, offers
 from claims.core import Actor, ClaimError
 from claims.domain.workdays import add_working_days, is_working_day
 from claims.models import AuditEvent, Claim, Offer, Review, ReviewState, Stage, StatusUpdate
@@ -99,7 +100,7 @@ def close_expired_information_requests(*, today: dt.date | None = None) -> int:
     closed = 0
     for claim_id in expired:
         try:
-            services.claim_close_incomplete(claim_id=claim_id, actor=Actor.system(), today=today)
+            casework.claim_close_incomplete(claim_id=claim_id, actor=Actor.system(), today=today)
         except ClaimError as refused:
             # The claimant answered, or another run closed it, since the query above.
             log.info("Not closing claim %s: %s", claim_id, refused.message)
@@ -123,7 +124,7 @@ def expire_offers(*, today: dt.date | None = None) -> int:
     expired = 0
     for claim_id in candidates:
         try:
-            services.offer_expire(claim_id=claim_id, actor=Actor.system(), today=today)
+            offers.offer_expire(claim_id=claim_id, actor=Actor.system(), today=today)
         except ClaimError as refused:
             log.info("Not expiring claim %s's offer: %s", claim_id, refused.message)
             continue

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from claims import services
+from claims.actions import casework, offers, submission
 from claims.actions.flags import claim_flags_check
 from claims.core import Actor
 from claims.models import (
@@ -317,8 +317,8 @@ def advance_claim_to(
     stage = Stage(stage)
     if large is None:
         large = stage == Stage.OFFER_PENDING_APPROVAL
-    claim = services.claim_start(scheme=scheme, **claimant)
-    services.head_of_loss_add(
+    claim = submission.claim_start(scheme=scheme, **claimant)
+    submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         category=HeadOfLoss.Category.UNAUTHORISED_TRANSACTIONS,
@@ -337,7 +337,7 @@ def advance_claim_to(
 def assess_all(claim: Claim, user: Any) -> None:
     """Allow every head of loss in full."""
     for head in claim.heads_of_loss.all():
-        services.head_of_loss_assess(
+        casework.head_of_loss_assess(
             head_id=head.pk, actor=Actor.staff(user), amount_allowed=head.amount_claimed
         )
 
@@ -348,41 +348,41 @@ def take_step(claim: Claim, step: str, staff: ClaimStaff) -> None:
     # Cure windows and accept-by dates run out only in the future; act as if it is then.
     far_future = timezone.localdate() + dt.timedelta(days=400)
     if step == "submit":
-        services.claim_submit(claim_id=pk, actor=Actor.claimant(pk), statement_of_truth=True)
+        submission.claim_submit(claim_id=pk, actor=Actor.claimant(pk), statement_of_truth=True)
         # What the worker does a moment after a submission: a caseworker sees the flags.
         claim_flags_check(claim_id=pk)
     elif step in {"triage_start", "triage_accept"}:
-        services.claim_transition(claim_id=pk, transition=step, actor=cw)
+        casework.claim_transition(claim_id=pk, transition=step, actor=cw)
     elif step == "triage_reject":
-        services.claim_transition(
+        casework.claim_transition(
             claim_id=pk, transition=step, actor=cw, reason="Not a Debenhams Flowers customer"
         )
     elif step == "rejection_review_request":
-        services.rejection_review_request(
+        casework.rejection_review_request(
             claim_id=pk, actor=Actor.claimant(pk), reason="I bought flowers in March 2017."
         )
     elif step == "information_request":
-        services.claim_request_information(
+        casework.claim_request_information(
             claim_id=pk, actor=cw, request="Please send the bank statement for March 2017."
         )
     elif step == "close_incomplete":
-        services.claim_close_incomplete(claim_id=pk, actor=Actor.system(), today=far_future)
+        casework.claim_close_incomplete(claim_id=pk, actor=Actor.system(), today=far_future)
     elif step in {"offer_propose", "offer_make"}:
         assess_all(claim, staff.caseworker)
-        services.offer_propose(claim_id=pk, actor=cw)
+        offers.offer_propose(claim_id=pk, actor=cw)
     elif step == "offer_accept":
-        services.offer_accept(claim_id=pk, actor=Actor.claimant(pk))
+        offers.offer_accept(claim_id=pk, actor=Actor.claimant(pk))
     elif step == "offer_decline":
-        services.offer_decline(claim_id=pk, actor=Actor.claimant(pk), reason="Too low")
+        offers.offer_decline(claim_id=pk, actor=Actor.claimant(pk), reason="Too low")
     elif step == "offer_expire":
-        services.offer_expire(claim_id=pk, actor=Actor.system(), today=far_future)
+        offers.offer_expire(claim_id=pk, actor=Actor.system(), today=far_future)
     elif step == "review_start":
-        services.claim_transition(claim_id=pk, transition=step, actor=senior)
+        casework.claim_transition(claim_id=pk, transition=step, actor=senior)
     elif step == "payment_queue":
         from claims.actions import payments
 
         if not BankDetails.objects.filter(claim_id=pk).exists():
-            services.bank_details_set(
+            submission.bank_details_set(
                 claim_id=pk,
                 actor=Actor.claimant(pk),
                 account_name=claim.full_name,
@@ -398,8 +398,8 @@ def take_step(claim: Claim, step: str, staff: ClaimStaff) -> None:
         payment = claim.payments.get(state="pending")
         payments.payment_mark_paid(payment_id=payment.pk, actor=Actor.staff(staff.finance))
     elif step == "close":
-        services.claim_transition(claim_id=pk, transition=step, actor=Actor.staff(staff.finance))
+        casework.claim_transition(claim_id=pk, transition=step, actor=Actor.staff(staff.finance))
     elif step == "withdraw":
-        services.claim_withdraw(claim_id=pk, actor=Actor.claimant(pk), reason="Changed my mind")
+        submission.claim_withdraw(claim_id=pk, actor=Actor.claimant(pk), reason="Changed my mind")
     else:
         raise ValueError(f"No step called {step!r}: add it to take_step.")

@@ -1,7 +1,7 @@
 """Partial acceptance and the review of the disputed part: the services.
 
 The design is in claims/models.py ("Partial acceptance and reviews of the disputed
-part"). These services follow claims.services: they lock the claim row, check who is
+part"). These follow the other actions (claims.actions): they lock the claim row, check who is
 acting, refuse with a `ClaimError` that says why, and write the change, its audit
 event, the claimant's status update and any letter in one transaction.
 """
@@ -18,7 +18,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from claims import core, services
+from claims import core
+from claims.actions import offers
 from claims.actions.payments import fund_check_offer
 from claims.core import Actor, ClaimError
 from claims.domain.money import format_money
@@ -115,7 +116,7 @@ def offer_respond(
     _check_not_expired(offer, today)
     accepted = [item for item in items if answers[item.pk].accept]
     if len(accepted) == len(items):
-        return services.offer_accept(claim_id=claim.pk, actor=actor, today=today)
+        return offers.offer_accept(claim_id=claim.pk, actor=actor, today=today)
     if not accepted:
         reason = "\n".join(
             f"{item.get_category_display()}: {answers[item.pk].reason.strip()}" for item in items
@@ -123,7 +124,7 @@ def offer_respond(
         for item in items:
             item.dispute_reason = answers[item.pk].reason.strip()
             item.save(update_fields=["dispute_reason"])
-        return services.offer_decline(claim_id=claim.pk, actor=actor, reason=reason)
+        return offers.offer_decline(claim_id=claim.pk, actor=actor, reason=reason)
     for item in items:
         answer = answers[item.pk]
         item.response = ItemResponse.ACCEPTED if answer.accept else ItemResponse.DISPUTED

@@ -11,7 +11,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from claims import services
+from claims.actions import casework, offers, submission
 from claims.actions.demo import ClaimStaff
 from claims.core import Actor
 from claims.models import Claim, HeadOfLoss, Scheme
@@ -90,11 +90,11 @@ def sample_claim_assessed(
     *, scheme: Scheme, staff: ClaimStaff, claimant: dict[str, Any] | None = None
 ) -> Claim:
     """The sample claim, submitted, triaged and every head assessed: ready for an offer."""
-    claim = services.claim_start(scheme=scheme, **(claimant or SAMPLE_CLAIMANT))
+    claim = submission.claim_start(scheme=scheme, **(claimant or SAMPLE_CLAIMANT))
     me = Actor.claimant(claim.pk)
     for category, amount, description, day, _, _ in SAMPLE_HEADS:
         hours = amount if category == C.TIME_SPENT else None
-        services.head_of_loss_add(
+        submission.head_of_loss_add(
             claim_id=claim.pk,
             actor=me,
             category=category,
@@ -103,7 +103,7 @@ def sample_claim_assessed(
             description=description,
             incurred_on=day,
         )
-    services.distress_set(
+    submission.distress_set(
         claim_id=claim.pk,
         actor=me,
         affected=True,
@@ -111,15 +111,15 @@ def sample_claim_assessed(
         account="I was frightened someone would empty my account, and I could not pay for "
         "things for two weeks while I waited for a new card.",
     )
-    services.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
+    submission.claim_submit(claim_id=claim.pk, actor=me, statement_of_truth=True)
     caseworker = Actor.staff(staff.caseworker)
-    services.claim_transition(claim_id=claim.pk, transition="triage_start", actor=caseworker)
-    services.claim_transition(claim_id=claim.pk, transition="triage_accept", actor=caseworker)
+    casework.claim_transition(claim_id=claim.pk, transition="triage_start", actor=caseworker)
+    casework.claim_transition(claim_id=claim.pk, transition="triage_accept", actor=caseworker)
     decisions = {category: (allowed, reason) for category, *_, allowed, reason in SAMPLE_HEADS}
     band = scheme.distress_bands.get(name=SAMPLE_DISTRESS_BAND)
     for head in claim.heads_of_loss.order_by("id"):
         if head.category == C.DISTRESS:
-            services.head_of_loss_assess(
+            casework.head_of_loss_assess(
                 head_id=head.pk,
                 actor=caseworker,
                 amount_allowed=SAMPLE_DISTRESS_AWARD,
@@ -128,7 +128,7 @@ def sample_claim_assessed(
             )
         else:
             allowed, reason = decisions[head.category]
-            services.head_of_loss_assess(
+            casework.head_of_loss_assess(
                 head_id=head.pk, actor=caseworker, amount_allowed=allowed, reason=reason
             )
     claim.refresh_from_db()
@@ -141,9 +141,9 @@ def sample_claim_with_offer(
     """The sample claim with its offer made: proposed by the caseworker and, being above
     the demo's four-eyes threshold, approved by the senior caseworker."""
     claim = sample_claim_assessed(scheme=scheme, staff=staff, claimant=claimant)
-    offer = services.offer_propose(claim_id=claim.pk, actor=Actor.staff(staff.caseworker))
+    offer = offers.offer_propose(claim_id=claim.pk, actor=Actor.staff(staff.caseworker))
     if offer.made_at is None:
-        services.offer_approve(claim_id=claim.pk, actor=Actor.staff(staff.senior))
+        offers.offer_approve(claim_id=claim.pk, actor=Actor.staff(staff.senior))
     claim.refresh_from_db()
     return claim
 

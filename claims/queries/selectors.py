@@ -1,7 +1,7 @@
 """The caseworker workspace's queries: queues, the claims list, the claim page, money
 against the fund and the scheme dashboard.
 
-Everything here reads; writes go through `claims.services`. Each function runs a
+Everything here reads; writes go through `claims.actions`. Each function runs a
 fixed number of queries whatever the number of claims, heads of loss or events,
 and each filter is one an index answers (see Claim.Meta.indexes), so the pages
 stay quick with a million claims.

@@ -1,6 +1,6 @@
 """The staff admin: every model visible, and nothing in it that can change a stage.
 
-Stages, audit events and status updates change only through `claims.services`,
+Stages, audit events and status updates change only through `claims.actions`,
 so the claim and its record are shown read-only here, for superusers too. What
 a person may see follows the Django groups of migration 0002: this module only
 ever takes rights away, never grants them.
@@ -85,7 +85,7 @@ class ReferenceSearchAdmin(LooseSearchAdmin):
 
 
 class ReadOnlyAdmin(NoWritesMixin, ReferenceSearchAdmin):
-    """A record that only `claims.services` writes: nobody adds, changes or deletes it
+    """A record that only `claims.actions` writes: nobody adds, changes or deletes it
     here, superusers included."""
 
     actions = None

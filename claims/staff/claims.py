@@ -6,7 +6,7 @@ shows the submission read-only, the heads of loss with their assessment entered
 inline, evidence through an authorised view, flags, offers, messages, notes and
 the audit timeline, and a button for each move this user may make now.
 
-Every change is a call to `claims.services`, carrying the claim's version from
+Every change is a call to `claims.actions`, carrying the claim's version from
 when the page was drawn, so a stale page is told "someone changed this" instead of
 overwriting. Queries live in `claims.queries.selectors`.
 """
@@ -43,8 +43,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.debug import sensitive_variables
 
-from claims import services
-from claims.actions import access_audit, payments
+from claims.actions import access_audit, casework, offers, payments
 from claims.core import Actor, ClaimError
 from claims.domain.csv_export import csv_response
 from claims.domain.money import format_money
@@ -335,24 +334,24 @@ def _flag_badges(flags: list[tuple[str, str]]) -> str:
 def _run_transition(claim_id: int, name: str, actor: Actor, reason: str, version: int) -> object:
     common: dict[str, Any] = {"claim_id": claim_id, "actor": actor, "expected_version": version}
     if name == "information_request":
-        return services.claim_request_information(request=reason, **common)
+        return casework.claim_request_information(request=reason, **common)
     if name == "information_resume":
-        return services.claim_resume_assessment(reason=reason, **common)
+        return casework.claim_resume_assessment(reason=reason, **common)
     if name == "offer_propose":
-        return services.offer_propose(**common)
+        return offers.offer_propose(**common)
     if name == "offer_approve":
-        return services.offer_approve(**common)
+        return offers.offer_approve(**common)
     if name == "offer_return":
-        return services.offer_return(reason=reason, **common)
+        return offers.offer_return(reason=reason, **common)
     if name == "review_revise":
-        return services.review_revise(reason=reason, **common)
+        return offers.review_revise(reason=reason, **common)
     if name == "review_uphold":
-        return services.review_uphold(reason=reason, **common)
+        return offers.review_uphold(reason=reason, **common)
     if name in {"rejection_review_uphold", "rejection_review_reopen"}:
         decision = name.removeprefix("rejection_review_")
-        return services.rejection_review_decide(decision=decision, reason=reason, **common)
+        return casework.rejection_review_decide(decision=decision, reason=reason, **common)
     # The rest have no rule beyond the table; anything else is refused there.
-    return services.claim_transition(transition=name, reason=reason, **common)
+    return casework.claim_transition(transition=name, reason=reason, **common)
 
 
 def _posted_version(request: HttpRequest) -> int:
@@ -526,7 +525,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         done, refused = 0, []
         for claim_id, reference in queryset.values_list("pk", "reference"):
             try:
-                services.claim_assign(claim_id=claim_id, actor=actor, assignee=assignee)
+                casework.claim_assign(claim_id=claim_id, actor=actor, assignee=assignee)
                 done += 1
             except ClaimError as error:
                 refused.append(f"{reference}: {error.message}")
@@ -730,7 +729,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
                     if unchanged:
                         continue
                     try:
-                        services.head_of_loss_assess(
+                        casework.head_of_loss_assess(
                             head_id=head.pk,
                             actor=actor,
                             amount_allowed=amount,
@@ -756,7 +755,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     def note_view(self, request: HttpRequest, claim_id: int) -> HttpResponse:
         claim = self._claim_for_change(request, claim_id)
         try:
-            services.note_add(
+            casework.note_add(
                 claim_id=claim.pk,
                 actor=Actor.staff(request.user),
                 text=request.POST.get("text", ""),
@@ -769,7 +768,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     def assign_to_me_view(self, request: HttpRequest, claim_id: int) -> HttpResponse:
         claim = self._claim_for_change(request, claim_id)
         try:
-            services.claim_assign(
+            casework.claim_assign(
                 claim_id=claim.pk,
                 actor=Actor.staff(request.user),
                 assignee=request.user,

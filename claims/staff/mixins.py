@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 
 class NoWritesMixin:
-    """For records only `claims.services` writes: nobody adds, changes or deletes them
+    """For records only `claims.actions` writes: nobody adds, changes or deletes them
     in the admin, superusers included. For model admins and inlines alike."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

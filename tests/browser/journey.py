@@ -16,11 +16,11 @@ from decimal import Decimal
 from django.utils import timezone
 from playwright.sync_api import FilePayload, Locator, Page, expect
 
-from claims import services
+from claims.actions import casework, offers
 from claims.actions.access import access_link_issue
 from claims.actions.demo import ClaimStaff, take_step
+from claims.core import Actor
 from claims.models import AccessLink, Claim, HeadOfLoss, RegisterEntry
-from claims.services import Actor
 from tests.browser.support import assert_no_axe_violations, focused_description
 from tests.claimant import last_link_path
 from tests.hostile import pdf, png
@@ -288,7 +288,7 @@ def staff_make_offer(reference: str, staff: ClaimStaff) -> None:
     assert lowest_band is not None
     for head in claim.heads_of_loss.all():
         if head.category == HeadOfLoss.Category.DISTRESS:
-            services.head_of_loss_assess(
+            casework.head_of_loss_assess(
                 head_id=head.pk,
                 actor=caseworker,
                 amount_allowed=Decimal("200.00"),
@@ -296,10 +296,10 @@ def staff_make_offer(reference: str, staff: ClaimStaff) -> None:
                 reason="Worry over weeks, in the scheme's lowest band.",
             )
         else:
-            services.head_of_loss_assess(
+            casework.head_of_loss_assess(
                 head_id=head.pk, actor=caseworker, amount_allowed=head.amount_claimed
             )
-    services.offer_propose(claim_id=claim.pk, actor=caseworker)
+    offers.offer_propose(claim_id=claim.pk, actor=caseworker)
 
 
 # --- Error states -------------------------------------------------------------------------

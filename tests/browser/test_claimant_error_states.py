@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
-from claims import services
+from claims.actions import submission
 from claims.actions.access import access_link_issue
 from claims.models import AccessLink, Stage
 from tests.browser.conftest import DESKTOP, NARROW
@@ -98,7 +98,7 @@ def test_finding_a_notice_shows_each_error_accessibly(page: Page, scheme: Any) -
     arrive(page, "Claim without a notice")
 
     # A notice someone has already claimed with: the link goes to that claim's email.
-    services.claim_start(scheme=scheme, register_entry_id=entry.pk, **CLAIMANT)
+    submission.claim_start(scheme=scheme, register_entry_id=entry.pk, **CLAIMANT)
     press(page, "Go back and enter a notice code", role="link")
     page.get_by_label("Notice code").fill(entry.notice_code)
     page.get_by_label("Postcode").fill("cf243ab")

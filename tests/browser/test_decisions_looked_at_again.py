@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from claims import services
+from claims.actions import casework
+from claims.core import Actor
 from claims.domain import roles
 from claims.models import Claim, Review, ReviewState, Stage
-from claims.services import Actor
 from tests import partial_support as ps
 from tests.browser.conftest import NewPage
 from tests.browser.journey import assert_error_state, heading, open_claim
@@ -25,7 +25,7 @@ from tests.factories import People, claim_in_stage, staff
 @pytest.fixture
 def rejected(people: People) -> Claim:
     claim = claim_in_stage(Stage.TRIAGE, people=people)
-    services.claim_transition(
+    casework.claim_transition(
         claim_id=claim.pk,
         transition="triage_reject",
         actor=Actor.staff(staff(roles.SENIOR_CASEWORKER)),

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from claims import outbox, services
-from claims.actions import emails
+from claims import outbox
+from claims.actions import casework, emails, submission
 from claims.actions.notices import notice_campaign_start
+from claims.core import Actor
 from claims.models import Claim, RegisterEntry, Stage, StatusUpdate
-from claims.services import Actor
 from tests.delivery.conftest import (
     Broker,
     OwnRedis,
@@ -68,7 +68,7 @@ def test_a_stage_change_arrives_as_an_email_with_its_code_and_follow_link(
         assert f"{SITE}/follow/" in body
     assert "Dear Zoë O'Brien," in text
 
-    services.claim_transition(
+    casework.claim_transition(
         claim_id=claim.pk, transition="triage_start", actor=Actor.staff(people.caseworker)
     )
     messages = smtp_sink.wait_for_count(2)
@@ -79,14 +79,14 @@ def test_a_stage_change_arrives_as_an_email_with_its_code_and_follow_link(
 
 
 def _submit(scheme: Any) -> Claim:
-    claim = services.claim_start(scheme=scheme, **CLAIMANT)
-    services.head_of_loss_add(
+    claim = submission.claim_start(scheme=scheme, **CLAIMANT)
+    submission.head_of_loss_add(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         category="bank_charges",
         amount_claimed="25.00",
     )
-    return services.claim_submit(
+    return submission.claim_submit(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), statement_of_truth=True
     )
 
@@ -223,7 +223,7 @@ def test_a_header_injection_address_is_failed_once_and_the_worker_goes_on(
     claim = claim_in_stage(Stage.TRIAGE, scheme=scheme, people=people)
     smtp_sink.wait_for_count(2)
     Claim.objects.filter(pk=claim.pk).update(email="zoe@example.test\r\nBcc: eve@evil.test")
-    services.claim_transition(
+    casework.claim_transition(
         claim_id=claim.pk, transition="triage_accept", actor=Actor.staff(people.caseworker)
     )
     poisoned = claim.status_updates.get(kind="in_assessment")

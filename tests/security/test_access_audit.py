@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims import services
+from claims.actions import submission
+from claims.core import Actor
 from claims.domain import roles
 from claims.models import Evidence, StaffAccess, Stage
-from claims.services import Actor
 from tests.factories import claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_opening_an_evidence_file_records_which_file(client, people, claim, sett
 
 
 def test_revealing_bank_details_is_recorded(client, people, claim):
-    services.bank_details_set(
+    submission.bank_details_set(
         claim_id=claim.pk,
         actor=Actor.claimant(claim.pk),
         account_name="Zoe O'Brien",

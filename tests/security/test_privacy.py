@@ -18,8 +18,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from claims import services
-from claims.actions import privacy
+from claims import core
+from claims.actions import privacy, submission
+from claims.core import Actor
 from claims.delivery import tasks
 from claims.domain import roles
 from claims.models import (
@@ -35,7 +36,6 @@ from claims.models import (
     Stage,
     StatusUpdate,
 )
-from claims.services import Actor
 from tests.claimant import fill_draft, start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
 from tests.hostile import pdf
@@ -174,7 +174,7 @@ def test_beat_runs_the_retention_job_daily_and_the_dry_run_weekly():
 
 def test_a_scheme_administrator_downloads_everything_held_as_a_zip(client, people):
     claim = with_files(claim_in_stage(Stage.ACCEPTED, people=people))
-    services.bank_details_set(
+    submission.bank_details_set(
         claim_id=claim.pk, actor=Actor.claimant(claim.pk), account_name="Zoe O'Brien",
         sort_code="40-12-76", account_number="31925284",
     )  # fmt: skip
@@ -294,7 +294,7 @@ def test_caseworkers_cannot_erase(client, people):
 
     draft.refresh_from_db()
     assert draft.full_name and draft.personal_data_erased_at is None
-    with pytest.raises(services.ClaimError):
+    with pytest.raises(core.ClaimError):
         privacy.claim_erase_draft(
             claim_id=draft.pk, actor=Actor.staff(people.caseworker), reason="x"
         )

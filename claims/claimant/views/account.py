@@ -13,7 +13,8 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from claims import core, services
+from claims import core
+from claims.actions import casework, offers, submission
 from claims.actions.payments import needs_new_bank_details
 from claims.claimant.forms import (
     AcceptForm,
@@ -90,11 +91,11 @@ def respond(request: HttpRequest) -> HttpResponse:
             with files_discarded_on_error() as uploads, transaction.atomic():
                 # Files first, while the claim still accepts them; the answer then moves it on.
                 for upload in form.cleaned_data["files"]:
-                    evidence = services.evidence_add(
+                    evidence = submission.evidence_add(
                         claim_id=claim.pk, actor=_actor(request), upload=upload
                     )
                     uploads.append(evidence)
-                services.claim_provide_information(
+                submission.claim_provide_information(
                     claim_id=claim.pk, actor=_actor(request), response=form.cleaned_data["response"]
                 )
                 answer = claim.messages.filter(direction="from_claimant").latest("created_at")
@@ -122,7 +123,7 @@ def offer_view(request: HttpRequest) -> HttpResponse:
     form = AcceptForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.offer_accept(claim_id=claim.pk, actor=_actor(request))
+            offers.offer_accept(claim_id=claim.pk, actor=_actor(request))
         except ClaimError as error:
             form_error(form, error, "confirm")
         else:
@@ -148,7 +149,7 @@ def offer_decline(request: HttpRequest) -> HttpResponse:
     form = DeclineForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.offer_decline(
+            offers.offer_decline(
                 claim_id=claim.pk, actor=_actor(request), reason=form.cleaned_data["reason"]
             )
         except ClaimError as error:
@@ -172,7 +173,9 @@ def bank_details(request: HttpRequest) -> HttpResponse:
     form = BankDetailsForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.bank_details_set(claim_id=claim.pk, actor=_actor(request), **form.cleaned_data)
+            submission.bank_details_set(
+                claim_id=claim.pk, actor=_actor(request), **form.cleaned_data
+            )
         except ClaimError as error:
             form_error(form, error)
         else:
@@ -202,7 +205,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     form = WithdrawForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.claim_withdraw(
+            submission.claim_withdraw(
                 claim_id=claim.pk, actor=_actor(request), reason=form.cleaned_data["reason"]
             )
         except ClaimError as error:
@@ -231,7 +234,7 @@ def rejection_review(request: HttpRequest) -> HttpResponse:
     form = RejectionReviewForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.rejection_review_request(
+            casework.rejection_review_request(
                 claim_id=claim.pk, actor=_actor(request), reason=form.cleaned_data["reason"]
             )
         except ClaimError as error:

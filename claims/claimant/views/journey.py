@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from claims import services
+from claims import core
+from claims.actions import submission
 from claims.actions.access import claimant_claim_id, claimant_sign_in
 from claims.claimant.forms import (
     DISTRESS_EFFECTS,
@@ -66,7 +67,7 @@ def next_page(claim: Claim, request: HttpRequest) -> HttpResponse:
     """The first page not yet answered, or the check page; back to check after a change."""
     if request.GET.get("from") == "check" or request.POST.get("from") == "check":
         return redirect("claims:check")
-    for name in services.DRAFT_PAGES:
+    for name in submission.DRAFT_PAGES:
         if name not in claim.answered_pages:
             return redirect(PAGE_URLS[name])
     return redirect("claims:check")
@@ -107,19 +108,19 @@ def contact(request: HttpRequest) -> HttpResponse:
                 assert identity is not None
                 scheme = Scheme.objects.get(pk=identity["scheme"])
                 with transaction.atomic():
-                    claim = services.claim_start(
+                    claim = submission.claim_start(
                         scheme=scheme,
                         register_entry_id=identity.get("entry"),
                         no_notice=identity.get("entry") is None,
                         **form.cleaned_data,
                     )
-                    services.claim_mark_answered(
+                    submission.claim_mark_answered(
                         claim_id=claim.pk, actor=Actor.claimant(claim.pk), page="contact"
                     )
                 request.session.pop(IDENTITY_KEY, None)
                 claimant_sign_in(request, claim)
             else:
-                claim = services.claim_update_details(
+                claim = submission.claim_update_details(
                     claim_id=claim.pk,
                     actor=Actor.claimant(claim.pk),
                     page="contact",
@@ -141,7 +142,7 @@ def contact(request: HttpRequest) -> HttpResponse:
 def _details_page(request: HttpRequest, form_class: type, page_name: str) -> HttpResponse:
     """A page of the claim form whose answers are fields on the claim itself."""
     claim: Claim = request.claim  # type: ignore[attr-defined]
-    fields = services.DETAIL_FIELDS[page_name]
+    fields = submission.DETAIL_FIELDS[page_name]
     initial = {f: getattr(claim, f) for f in fields}
     if page_name == "representative" and "representative" in claim.answered_pages:
         initial["on_behalf"] = "yes" if claim.representative_name else "no"
@@ -151,7 +152,7 @@ def _details_page(request: HttpRequest, form_class: type, page_name: str) -> Htt
         if page_name == "representative" and form.cleaned_data["on_behalf"] == "no":
             values = {f: "" for f in fields}
         try:
-            claim = services.claim_update_details(
+            claim = submission.claim_update_details(
                 claim_id=claim.pk, actor=_actor(request), page=page_name, **values
             )
         except ClaimError as error:
@@ -192,7 +193,7 @@ def losses(request: HttpRequest) -> HttpResponse:
         "evidence"
     )
     if request.method == "POST":
-        claim = services.claim_mark_answered(
+        claim = submission.claim_mark_answered(
             claim_id=claim.pk, actor=_actor(request), page="losses"
         )
         return _saved(request, claim)
@@ -245,15 +246,15 @@ def _loss_form(request: HttpRequest, category: str, existing: HeadOfLoss | None)
             # One transaction: the item and its files are saved together or not at all.
             with files_discarded_on_error() as saved, transaction.atomic():
                 if existing is None:
-                    head = services.head_of_loss_add(
+                    head = submission.head_of_loss_add(
                         claim_id=claim.pk, actor=_actor(request), category=category, **values
                     )
                 else:
-                    head = services.head_of_loss_change(
+                    head = submission.head_of_loss_change(
                         head_id=existing.pk, actor=_actor(request), **values
                     )
                 for upload in data["files"]:
-                    evidence = services.evidence_add(
+                    evidence = submission.evidence_add(
                         claim_id=claim.pk,
                         actor=_actor(request),
                         upload=upload,
@@ -286,11 +287,11 @@ def _hours_estimate(scheme: Scheme, typed: str | None) -> str | None:
     if not typed:
         return None
     try:
-        hours = services.parse_hours(typed)
+        hours = core.parse_hours(typed)
     except ClaimError:
         return None
-    without = services.lost_time_amount(scheme, hours, with_evidence=False)
-    with_evidence = services.lost_time_amount(scheme, hours, with_evidence=True)
+    without = core.lost_time_amount(scheme, hours, with_evidence=False)
+    with_evidence = core.lost_time_amount(scheme, hours, with_evidence=True)
     return (
         f"{hours.normalize():f} hours at £{scheme.lost_time_hourly_rate} an hour: "
         f"up to £{without:,.2f} without evidence, £{with_evidence:,.2f} with a log of your time."
@@ -325,7 +326,7 @@ def loss_change(request: HttpRequest, pk: int) -> HttpResponse:
 def loss_remove(request: HttpRequest, pk: int) -> HttpResponse:
     head = _own_head(request, pk)
     if request.method == "POST":
-        services.head_of_loss_remove(head_id=head.pk, actor=_actor(request))
+        submission.head_of_loss_remove(head_id=head.pk, actor=_actor(request))
         messages.success(request, f"Removed: {head.get_category_display()}.")
         return redirect("claims:losses")
     return page(request, "claims/loss_remove.html", head=head)
@@ -338,7 +339,7 @@ def evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = claim.evidence.filter(pk=pk).first()
     if evidence is None:
         raise Http404("No such file on your claim.")
-    services.evidence_remove(evidence_id=evidence.pk, actor=_actor(request))
+    submission.evidence_remove(evidence_id=evidence.pk, actor=_actor(request))
     messages.success(request, f"Removed the file {evidence.original_name}.")
     return redirect("claims:check" if request.POST.get("next_page") == "check" else "claims:losses")
 
@@ -362,7 +363,7 @@ def distress(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.distress_set(
+            submission.distress_set(
                 claim_id=claim.pk,
                 actor=_actor(request),
                 affected=data["affected"] == "yes",
@@ -390,7 +391,7 @@ def check(request: HttpRequest) -> HttpResponseBase:
         # as well would cost every submission a query. Anything but a success (no claim,
         # not a draft, a rule refused) goes to the page, which reads it as every page does.
         try:
-            services.claim_submit(
+            submission.claim_submit(
                 claim_id=claim_id,
                 actor=Actor.claimant(claim_id),
                 statement_of_truth=form.cleaned_data["statement_of_truth"],
@@ -410,7 +411,7 @@ def _check_page(request: HttpRequest, form: SubmitForm, refused: ClaimError | No
     claim: Claim = request.claim  # type: ignore[attr-defined]
     if refused is not None:
         form_error(form, refused)
-    missing = [name for name in services.DRAFT_PAGES if name not in claim.answered_pages]
+    missing = [name for name in submission.DRAFT_PAGES if name not in claim.answered_pages]
     heads = list(claim.heads_of_loss.prefetch_related("evidence"))
     effects = dict(DISTRESS_EFFECTS)
     return page(

@@ -1,10 +1,5 @@
-"""Every write that matters to a claim.
-
-Each service locks the claim row, checks who is acting, refuses anything the
-rules do not allow with a `ClaimError` that says why, and writes the change,
-its audit event and the claimant's status update in one transaction. Views,
-forms, admin actions and tasks call these; nothing else sets a stage.
-"""
+"""The claimant's writes: starting a claim; the draft's answers, losses, evidence and
+bank details; submitting it, answering a request for information, withdrawing."""
 
 from __future__ import annotations
 
@@ -15,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -23,7 +18,6 @@ from claims import core
 from claims.actions.flags import FLAGS_TASK, claim_flags_bank_account
 from claims.core import Actor, ClaimError, lost_time_amount, parse_hours
 from claims.delivery.emails import address_problem
-from claims.domain.workdays import add_working_days
 from claims.models import (
     TRANSITIONS,
     ActorKind,
@@ -31,12 +25,7 @@ from claims.models import (
     Claim,
     Evidence,
     HeadOfLoss,
-    InternalNote,
-    ItemResponse,
     Message,
-    Offer,
-    OfferItem,
-    ReviewState,
     Scheme,
     Stage,
     normalise_postcode,
@@ -46,9 +35,6 @@ from claims.outbox import (
     published_together,
     status_update_add,
 )
-
-# --- Claimant side ------------------------------------------------------------
-
 
 _REFERENCE_ATTEMPTS = 3
 
@@ -279,477 +265,15 @@ def claim_provide_information(*, claim_id: int, actor: Actor, response: str) -> 
 
 
 @transaction.atomic
-def offer_accept(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
-    today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_can(claim, "offer_accept", actor)
-    offer = core.current_offer(claim)
-    if offer.accept_by and today > offer.accept_by:
-        raise ClaimError(
-            f"This offer could be accepted until {offer.accept_by:%-d %B %Y}. "
-            "Contact us if you still want to accept it.",
-            code="offer_expired",
-        )
-    # Every item accepted: what is paid is the sum of the accepted items (claims.queries.partial).
-    offer.items.update(response=ItemResponse.ACCEPTED)
-    core.move(claim, "offer_accept", actor, data={"offer_version": offer.version})
-    return claim
-
-
-@transaction.atomic
-def offer_decline(*, claim_id: int, actor: Actor, reason: str) -> Claim:
-    claim = core.lock_claim(claim_id)
-    core.check_can(claim, "offer_decline", actor, reason)
-    offer = core.current_offer(claim)
-    offer.items.update(response=ItemResponse.DISPUTED)
-    core.move(claim, "offer_decline", actor, reason=reason, data={"offer_version": offer.version})
-    return claim
-
-
-@transaction.atomic
 def claim_withdraw(*, claim_id: int, actor: Actor, reason: str = "") -> Claim:
     claim = core.lock_claim(claim_id)
     core.move(claim, "withdraw", actor, reason=reason)
     return claim
 
 
-# --- Staff side ---------------------------------------------------------------
-
-
-@transaction.atomic
-def claim_transition(
-    *,
-    claim_id: int,
-    transition: str,
-    actor: Actor,
-    reason: str = "",
-    expected_version: int | None = None,
-) -> Claim:
-    """A move with no rule beyond the table: triage, starting a review, closing."""
-    if transition not in _PLAIN_TRANSITIONS:
-        raise ClaimError("That change needs its own service.", code="illegal_transition")
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    if transition == "close" and (
-        claim.part_reviews.filter(
-            state__in=[ReviewState.OPEN, ReviewState.PENDING_APPROVAL]
-        ).exists()
-        or claim.part_reviews.filter(
-            Q(revised_offer__accept_by__isnull=True)
-            | Q(revised_offer__accept_by__gte=core.today()),
-            state=ReviewState.REVISED,
-        ).exists()
-    ):
-        # A disputed part is still under review, or its revised offer can still be accepted.
-        raise ClaimError(
-            "Part of this claim is still under review or its revised offer can still be "
-            "accepted: close it once that is settled.",
-            code="review_open",
-        )
-    if transition == "triage_start" and claim.assigned_to_id is None and actor.user is not None:
-        claim.assigned_to = actor.user
-        core.move(claim, transition, actor, reason=reason, extra_fields=("assigned_to",))
-    else:
-        core.move(claim, transition, actor, reason=reason)
-    return claim
-
-
-_PLAIN_TRANSITIONS = frozenset(
-    {
-        "triage_start",
-        "triage_accept",
-        "triage_reject",
-        "review_start",
-        # Payments move only through claims.actions.payments, with their Payment rows.
-        "close",
-    }
-)
-
-
-@transaction.atomic
-def claim_assign(
-    *, claim_id: int, actor: Actor, assignee: Any, expected_version: int | None = None
-) -> Claim:
-    core.check_staff(actor, "claims.triage_claim")
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    if assignee is not None and not (
-        assignee.is_active and assignee.is_staff and assignee.has_perm("claims.assess_claim")
-    ):
-        raise ClaimError(f"{assignee} is not a caseworker.", code="invalid_assignee")
-    previous = claim.assigned_to
-    claim.assigned_to = assignee
-    core.touch(claim, "assigned_to")
-    core.record(
-        claim,
-        action="assign",
-        actor=actor,
-        data={"from": str(previous or ""), "to": str(assignee or "")},
-    )
-    return claim
-
-
-@transaction.atomic
-def note_add(*, claim_id: int, actor: Actor, text: str) -> InternalNote:
-    core.check_staff(actor, "claims.add_note")
-    claim = core.lock_claim(claim_id)
-    text = (text or "").strip()
-    if not text:
-        raise ClaimError("Write the note before saving it.", code="required")
-    note = InternalNote.objects.create(claim=claim, author=actor.user, text=text)
-    core.record(claim, action="note", actor=actor)
-    return note
-
-
-@transaction.atomic
-def claim_request_information(
-    *,
-    claim_id: int,
-    actor: Actor,
-    request: str,
-    today: dt.date | None = None,
-    expected_version: int | None = None,
-) -> Claim:
-    today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    core.check_can(claim, "information_request", actor, request)
-    due = add_working_days(today, claim.scheme.cure_window_working_days)
-    claim.information_due = due
-    event = core.move(
-        claim,
-        "information_request",
-        actor,
-        reason=request,
-        data={"due": due.isoformat()},
-        extra_fields=("information_due",),
-    )
-    Message.objects.create(
-        claim=claim,
-        direction=Message.Direction.TO_CLAIMANT,
-        body=request.strip(),
-        author=actor.user,
-        event=event,
-    )
-    return claim
-
-
-@transaction.atomic
-def claim_resume_assessment(
-    *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
-) -> Claim:
-    """A caseworker takes a claim back from 'information requested' (e.g. the answer
-    came by post)."""
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    core.check_can(claim, "information_resume", actor, reason)
-    claim.information_due = None
-    core.move(claim, "information_resume", actor, reason=reason, extra_fields=("information_due",))
-    return claim
-
-
-@transaction.atomic
-def claim_close_incomplete(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
-    today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_can(claim, "close_incomplete", actor)
-    if claim.information_due is not None and today <= claim.information_due:
-        raise ClaimError(
-            f"The claimant has until {claim.information_due:%-d %B %Y} to reply.",
-            code="cure_window_open",
-        )
-    core.move(claim, "close_incomplete", actor)
-    return claim
-
-
-_ASSESSABLE_STAGES = {Stage.ASSESSMENT: "claims.assess_claim", Stage.REVIEW: "claims.decide_review"}
-
-
-@transaction.atomic
-def head_of_loss_assess(
-    *,
-    head_id: int,
-    actor: Actor,
-    amount_allowed: object,
-    reason: str = "",
-    distress_band_id: int | None = None,
-    expected_version: int | None = None,
-) -> HeadOfLoss:
-    """Record a caseworker's decision on one head of loss: the amount allowed and why."""
-    try:
-        claim_id = HeadOfLoss.objects.values_list("claim_id", flat=True).get(pk=head_id)
-    except HeadOfLoss.DoesNotExist:
-        raise ClaimError("There is no such head of loss.", code="not_found") from None
-    claim = core.lock_claim(claim_id)
-    permission = _ASSESSABLE_STAGES.get(Stage(claim.stage))
-    if permission is None:
-        raise ClaimError(
-            f"A claim that is {claim.get_stage_display().lower()} cannot be assessed.",
-            code="illegal_transition",
-        )
-    core.check_staff(actor, permission)
-    if claim.stage == Stage.REVIEW:
-        # Re-assessing in a review decides it: not for anyone who shaped the offer.
-        core.check_may_review(core.offer_under_review(claim), actor)
-    core.check_version(claim, expected_version)
-    head = claim.heads_of_loss.select_related("distress_band").get(pk=head_id)
-    amount = core.parse_amount(amount_allowed, "Amount allowed")
-    reason = (reason or "").strip()
-    distress = head.category == HeadOfLoss.Category.DISTRESS
-    band = core.distress_band(claim.scheme, distress_band_id if distress else None)
-    core.check_award(scheme=claim.scheme, head=head, amount=amount, band=band)
-    if amount != head.amount_claimed and not reason:
-        raise ClaimError(
-            "Give a reason: the claimant is told why the amount differs from their claim.",
-            code="reason_required",
-        )
-    head.amount_allowed = amount
-    head.assessment_reason = reason
-    head.distress_band = band
-    head.assessed_by = actor.user
-    head.assessed_at = timezone.now()
-    head.save()
-    core.touch(claim)
-    core.record(
-        claim,
-        action="assess_head",
-        actor=actor,
-        reason=reason,
-        data={"head_of_loss": head.pk, "amount_allowed": str(amount)},
-    )
-    return head
-
-
-def _build_offer(claim: Claim, actor: Actor) -> Offer:
-    heads = list(claim.heads_of_loss.all())
-    if not heads:
-        raise ClaimError("This claim has nothing to make an offer on.", code="no_heads_of_loss")
-    allowed = {h.pk: h.amount_allowed for h in heads if h.amount_allowed is not None}
-    unassessed = [h for h in heads if h.pk not in allowed]
-    if unassessed:
-        names = ", ".join(h.get_category_display().lower() for h in unassessed)
-        raise ClaimError(
-            f"Assess every head of loss first (still to do: {names}).", code="unassessed"
-        )
-    last = claim.offers.aggregate(v=Max("version"))["v"] or 0
-    offer = Offer.objects.create(
-        claim=claim,
-        version=last + 1,
-        total=sum(allowed.values(), Decimal("0.00")),
-        proposed_by=actor.user,
-    )
-    OfferItem.objects.bulk_create(
-        OfferItem(
-            offer=offer,
-            head_of_loss=h,
-            category=h.category,
-            amount_claimed=h.amount_claimed,
-            amount_offered=allowed[h.pk],
-            reason=h.assessment_reason,
-            assessed_by=h.assessed_by,
-            distress_band=h.distress_band,
-        )
-        for h in heads
-    )
-    return offer
-
-
-def _fund_check(claim: Claim, offer: Offer) -> None:
-    from claims.actions.payments import fund_check_offer
-
-    fund_check_offer(claim=claim, total=offer.total)
-
-
-@transaction.atomic
-def offer_propose(
-    *,
-    claim_id: int,
-    actor: Actor,
-    today: dt.date | None = None,
-    expected_version: int | None = None,
-) -> Offer:
-    """Turn the assessment into an offer. At or below the scheme's threshold it is made
-    at once; above it, it waits for a senior caseworker who did not assess the claim."""
-    today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    core.check_can(claim, "offer_propose", actor)
-    offer = _build_offer(claim, actor)
-    _fund_check(claim, offer)
-    data = {"offer_version": offer.version, "total": str(offer.total)}
-    if offer.total > claim.scheme.offer_approval_threshold:
-        core.move(claim, "offer_propose", actor, data=data)
-    else:
-        accept_by = core.make_offer(offer, today)
-        offer.save(update_fields=["accept_by", "made_at"])
-        core.move(claim, "offer_make", actor, data={**data, "accept_by": accept_by.isoformat()})
-    return offer
-
-
-@transaction.atomic
-def offer_approve(
-    *,
-    claim_id: int,
-    actor: Actor,
-    today: dt.date | None = None,
-    expected_version: int | None = None,
-) -> Offer:
-    """A senior caseworker who neither assessed nor proposed the offer puts it before the
-    claimant. A revised offer from a review is told as the review's outcome, with the
-    reviewer's reasons, and its approver must not have shaped the offer under review."""
-    today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    core.check_can(claim, "offer_approve", actor)
-    offer = core.current_offer(claim)
-    under_review = _revised_from(claim, offer)
-    core.check_may_approve(offer, actor, under_review=under_review)
-    _fund_check(claim, offer)
-    accept_by = core.make_offer(offer, today)
-    offer.approved_by = actor.user
-    offer.approved_at = timezone.now()
-    offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
-    data = {"offer_version": offer.version, "accept_by": accept_by.isoformat()}
-    if under_review is None:
-        core.move(claim, "offer_approve", actor, data=data)
-        return offer
-    # The review's outcome, told with the reviewer's reasons.
-    proposed = claim.events.filter(action="review_propose").order_by("-created_at", "-id")
-    reason = proposed.values_list("reason", flat=True).first() or ""
-    core.move(claim, "review_approve", actor, reason=reason, data=data)
-    return offer
-
-
-def _revised_from(claim: Claim, offer: Offer) -> Offer | None:
-    """The offer a review was about, if `offer` is its revision: the newest offer made
-    to the claimant before it. A first offer has none."""
-    return (
-        claim.offers.filter(made_at__isnull=False, version__lt=offer.version)
-        .order_by("-version")
-        .first()
-    )
-
-
-@transaction.atomic
-def offer_return(
-    *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
-) -> Claim:
-    """A senior caseworker sends a proposed offer back: a first offer to re-assessment,
-    a revised one to the review it came from."""
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    name = "offer_return"
-    if claim.stage == Stage.OFFER_PENDING_APPROVAL:
-        offer = core.current_offer(claim)
-        if _revised_from(claim, offer) is not None:
-            name = "review_return"
-    core.move(claim, name, actor, reason=reason)
-    return claim
-
-
-@transaction.atomic
-def offer_expire(*, claim_id: int, actor: Actor, today: dt.date | None = None) -> Claim:
-    today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_can(claim, "offer_expire", actor)
-    offer = core.current_offer(claim)
-    if offer.accept_by is None or today <= offer.accept_by:
-        raise ClaimError("This offer can still be accepted.", code="offer_open")
-    core.move(claim, "offer_expire", actor)
-    return claim
-
-
-@transaction.atomic
-def review_revise(
-    *,
-    claim_id: int,
-    actor: Actor,
-    reason: str,
-    today: dt.date | None = None,
-    expected_version: int | None = None,
-) -> Offer:
-    """End a review with a revised offer built from the heads of loss as re-assessed.
-    At or below the scheme's threshold it is made at once; above it, it waits for a
-    senior caseworker who neither assessed nor proposed it (offer_approve)."""
-    today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    core.check_can(claim, "review_revise", actor, reason)
-    core.check_may_review(core.offer_under_review(claim), actor)
-    offer = _build_offer(claim, actor)
-    _fund_check(claim, offer)
-    data = {"offer_version": offer.version, "total": str(offer.total)}
-    if core.needs_approval(claim.scheme, offer.total):
-        core.move(claim, "review_propose", actor, reason=reason, data=data)
-        return offer
-    core.make_offer(offer, today)
-    offer.approved_by = actor.user
-    offer.approved_at = timezone.now()
-    offer.save(update_fields=["accept_by", "made_at", "approved_by", "approved_at"])
-    core.move(claim, "review_revise", actor, reason=reason, data=data)
-    return offer
-
-
-@transaction.atomic
-def review_uphold(
-    *, claim_id: int, actor: Actor, reason: str, expected_version: int | None = None
-) -> Claim:
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    core.check_can(claim, "review_uphold", actor, reason)
-    core.check_may_review(core.offer_under_review(claim), actor)
-    core.move(claim, "review_uphold", actor, reason=reason)
-    return claim
-
-
-# --- A rejection looked at again ------------------------------------------------------
-
-
-@transaction.atomic
-def rejection_review_request(
-    *, claim_id: int, actor: Actor, reason: str, today: dt.date | None = None
-) -> Claim:
-    """The claimant asks us to look again at a rejection, within
-    REJECTION_REVIEW_WORKING_DAYS working days of it, as the decision letter says."""
-    today = today or core.today()
-    claim = core.lock_claim(claim_id)
-    core.check_can(claim, "rejection_review_request", actor, reason)
-    review_by = core.rejection_review_by(claim)
-    if review_by is not None and today > review_by:
-        raise ClaimError(
-            f"A review could be asked for until {review_by:%-d %B %Y}. Contact us if "
-            "something kept you from asking in time.",
-            code="review_window_closed",
-        )
-    core.move(claim, "rejection_review_request", actor, reason=reason)
-    return claim
-
-
-@transaction.atomic
-def rejection_review_decide(
-    *,
-    claim_id: int,
-    actor: Actor,
-    decision: str,
-    reason: str,
-    expected_version: int | None = None,
-) -> Claim:
-    """A senior caseworker who did not reject the claim upholds the rejection (the claim
-    closes, with a letter) or reopens it to triage."""
-    names = {"uphold": "rejection_review_uphold", "reopen": "rejection_review_reopen"}
-    if decision not in names:
-        raise ClaimError("Choose to uphold the rejection or to reopen the claim.")
-    claim = core.lock_claim(claim_id)
-    core.check_version(claim, expected_version)
-    core.check_can(claim, names[decision], actor, reason)
-    core.check_may_review_rejection(claim, actor)
-    core.move(claim, names[decision], actor, reason=reason)
-    return claim
-
-
-# --- The claimant's draft, evidence and bank details ---------------------------
-
 DRAFT_PAGES = ("contact", "representative", "what-happened", "losses", "distress", "support")
+
+
 DETAIL_FIELDS = {
     "contact": ("full_name", "email", "phone", "address", "postcode"),
     "representative": ("representative_name", "representative_reason"),
@@ -971,6 +495,8 @@ def evidence_remove(*, evidence_id: int, actor: Actor) -> None:
 
 
 _SORT_CODE = re.compile(r"\d{6}", re.ASCII)
+
+
 _ACCOUNT_NUMBER = re.compile(r"\d{8}", re.ASCII)
 
 
