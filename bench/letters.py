@@ -173,7 +173,7 @@ def request_letters(claims: list, count: int) -> list[int]:
     from django.db import transaction
 
     from claims.delivery import letters
-    from claims.models import LetterKind
+    from claims.domain.stages import LetterKind
 
     with transaction.atomic():
         return [
@@ -221,7 +221,7 @@ def main(count: int) -> None:
         sample_logo_png,
     )
     from claims.domain import roles
-    from claims.models import LetterKind
+    from claims.domain.stages import LetterKind
 
     call_command("migrate", verbosity=0)
     scheme = create_demo_scheme()

@@ -323,7 +323,8 @@ def prepare(register_size: int, caseworkers: int) -> dict[str, Any]:
 
     from claims.actions.demo import create_demo_scheme
     from claims.domain import roles
-    from claims.models import RegisterEntry, generate_notice_code
+    from claims.domain.references import generate_notice_code
+    from claims.models import RegisterEntry
 
     scheme = create_demo_scheme(overrides={"slug": SLUG})
     rng = random.Random(2017)
@@ -371,13 +372,13 @@ def run(args: argparse.Namespace, work: Path, env: dict[str, str], prefix: str) 
     django.setup()
     call_command("migrate", run_syncdb=True, verbosity=0)
     from claims.actions import notices
+    from claims.domain.stages import Stage
     from claims.models import (
         Claim,
         Letter,
         LetterRequest,
         NoticeCampaign,
         RegisterEntry,
-        Stage,
         StatusUpdate,
     )
 

@@ -151,15 +151,8 @@ def _fill(count: int) -> None:
 
     from claims.actions.demo import create_demo_scheme
     from claims.domain import crypto
-    from claims.models import (
-        BankDetails,
-        Claim,
-        HeadOfLoss,
-        ItemResponse,
-        Offer,
-        OfferItem,
-        Stage,
-    )
+    from claims.domain.stages import ItemResponse, Stage
+    from claims.models import BankDetails, Claim, HeadOfLoss, Offer, OfferItem
 
     now = timezone.now()
     with transaction.atomic():

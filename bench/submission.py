@@ -564,7 +564,8 @@ def run(args: argparse.Namespace, var_dir: Path, broker: str, redis: Any, key_pr
     from submission_site.models import BareSubmission
 
     from claims.actions.demo import create_demo_scheme
-    from claims.models import Claim, Stage, StatusUpdate
+    from claims.domain.stages import Stage
+    from claims.models import Claim, StatusUpdate
 
     load_before = os.getloadavg()[0]
     warmup = args.warmup if args.warmup is not None else 4 * args.workers

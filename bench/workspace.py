@@ -279,7 +279,8 @@ def fill(claims: int) -> Dataset:
     from claims.actions.demo import ClaimStaff, advance_claim_to, create_demo_scheme
     from claims.core import Actor
     from claims.domain import roles
-    from claims.models import Claim, ClaimFlag, HeadOfLoss, Stage
+    from claims.domain.stages import Stage
+    from claims.models import Claim, ClaimFlag, HeadOfLoss
 
     scheme = create_demo_scheme()
     groups = {g.name: g for g in Group.objects.all()}

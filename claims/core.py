@@ -22,20 +22,15 @@ from django.db.models import Exists
 from django.utils import timezone
 
 from claims.domain.money import MoneyError, format_money, parse_money, round_money
-from claims.domain.workdays import add_working_days
-from claims.models import (
+from claims.domain.stages import (
     REJECTION_REVIEW_WORKING_DAYS,
     TRANSITIONS,
     ActorKind,
-    AuditEvent,
-    Claim,
-    DistressBand,
-    HeadOfLoss,
-    Offer,
     ReviewState,
-    Scheme,
     Transition,
 )
+from claims.domain.workdays import add_working_days
+from claims.models import AuditEvent, Claim, DistressBand, HeadOfLoss, Offer, Scheme
 from claims.outbox import letters_for_transition, status_update_add
 
 if TYPE_CHECKING:

@@ -47,7 +47,7 @@ def main() -> None:
     from claims.domain import roles
     from claims.actions.demo import ClaimStaff, create_demo_scheme
     from claims.delivery.letter_samples import sample_claim_with_offer, sample_logo_png
-    from claims.models import LetterKind
+    from claims.domain.stages import LetterKind
 
     call_command("migrate", verbosity=0)
     scheme = create_demo_scheme()

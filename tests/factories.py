@@ -18,7 +18,8 @@ from claims.actions.demo import ClaimStaff, advance_claim_to, create_demo_scheme
 from claims.actions.demo import assess_all as assess_all
 from claims.actions.demo import take_step as take_step
 from claims.domain import roles
-from claims.models import Claim, Evidence, RegisterEntry, Scheme, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim, Evidence, RegisterEntry, Scheme
 
 
 class SchemeFactory(factory.django.DjangoModelFactory):

@@ -10,7 +10,8 @@ from pypdf import PdfReader
 
 from claims.delivery import letters
 from claims.domain.letters import AUTOMATIC_LETTERS, letter_kind_for
-from claims.models import Claim, Letter, LetterKind
+from claims.domain.stages import LetterKind
+from claims.models import Claim, Letter
 
 
 def pdf_text(pdf: bytes) -> str:

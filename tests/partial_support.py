@@ -10,7 +10,8 @@ from typing import Any
 from claims.actions import casework, offers, reviews, submission
 from claims.actions.reviews import ItemAnswer
 from claims.core import Actor
-from claims.models import Claim, HeadOfLoss, Offer, Review, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim, HeadOfLoss, Offer, Review
 from tests.factories import People, SchemeFactory, take_step
 
 C = HeadOfLoss.Category

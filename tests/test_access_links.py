@@ -13,7 +13,8 @@ from django.utils import timezone
 from claims.actions import offers
 from claims.actions.access import access_link_issue
 from claims.core import Actor
-from claims.models import AccessLink, Stage
+from claims.domain.stages import Stage
+from claims.models import AccessLink
 from tests.claimant import last_link_path
 from tests.factories import People, assess_all, claim_in_stage
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from claims.actions import casework, submission
 from claims.core import Actor
 from claims.domain import roles
-from claims.models import AuditEvent, Claim, Evidence, HeadOfLoss, Stage, StatusUpdate
+from claims.domain.stages import Stage
+from claims.models import AuditEvent, Claim, Evidence, HeadOfLoss, StatusUpdate
 from tests.factories import (
     People,
     RegisterEntryFactory,

@@ -9,7 +9,8 @@ from django.core.files.base import ContentFile
 
 from claims.actions import casework, offers, submission
 from claims.core import Actor, ClaimError
-from claims.models import Claim, Evidence, HeadOfLoss, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim, Evidence, HeadOfLoss
 from tests.factories import draft_claim, take_step
 
 

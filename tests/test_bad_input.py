@@ -15,15 +15,8 @@ from django.utils import timezone
 
 from claims.actions import casework, submission
 from claims.core import Actor, ClaimError
-from claims.models import (
-    AuditEvent,
-    Claim,
-    HeadOfLoss,
-    InternalNote,
-    Offer,
-    Stage,
-    StatusUpdate,
-)
+from claims.domain.stages import Stage
+from claims.models import AuditEvent, Claim, HeadOfLoss, InternalNote, Offer, StatusUpdate
 from tests.factories import (
     SMALL_LOSS,
     RegisterEntryFactory,

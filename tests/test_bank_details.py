@@ -17,7 +17,8 @@ from claims.actions.access import access_link_issue
 from claims.core import Actor, ClaimError
 from claims.delivery.emails import status_update_deliver
 from claims.domain import crypto, roles
-from claims.models import AuditEvent, BankDetails, Stage, StatusUpdate
+from claims.domain.stages import Stage
+from claims.models import AuditEvent, BankDetails, StatusUpdate
 from tests.factories import claim_in_stage, staff
 
 SORT_CODE, ACCOUNT = "401276", "73915284"

@@ -19,7 +19,8 @@ from kombu.utils.json import dumps
 
 from claims.actions import submission
 from claims.actions.access import access_link_issue
-from claims.models import PaymentBatch, Stage
+from claims.domain.stages import Stage
+from claims.models import PaymentBatch
 from tests.factories import claim_in_stage
 
 SORT_CODE, ACCOUNT, NEW_ACCOUNT = "401276", "73915284", "86021937"

@@ -17,7 +17,9 @@ from django.core import mail
 
 from claims.actions import submission
 from claims.claimant.forms import NUL_MESSAGE
-from claims.models import BankDetails, Claim, HeadOfLoss, Message, Stage, normalise_postcode
+from claims.domain.references import normalise_postcode
+from claims.domain.stages import Stage
+from claims.models import BankDetails, Claim, HeadOfLoss, Message
 from tests.claimant import CONTACT, fill_draft, start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage
 from tests.hostile import (

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from claims.models import AccessLink, Claim, HeadOfLoss, Stage, StatusUpdate
+from claims.domain.stages import Stage
+from claims.models import AccessLink, Claim, HeadOfLoss, StatusUpdate
 from tests.claimant import CONTACT, fill_draft, last_link_path, post_ok, start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory
 

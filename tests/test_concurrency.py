@@ -16,7 +16,8 @@ from claims import core
 from claims.actions import casework, offers, submission
 from claims.core import Actor, ClaimError
 from claims.domain import roles
-from claims.models import Claim, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim
 from tests.factories import People, claim_in_stage, draft_claim, staff
 from tests.races import race
 

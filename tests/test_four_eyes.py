@@ -9,7 +9,8 @@ import pytest
 from claims.actions import casework, offers
 from claims.core import Actor, ClaimError
 from claims.domain import roles
-from claims.models import HeadOfLoss, LetterRequest, Offer, Stage
+from claims.domain.stages import Stage
+from claims.models import HeadOfLoss, LetterRequest, Offer
 from tests.factories import assess_all, claim_in_stage, staff
 
 

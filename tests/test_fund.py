@@ -10,7 +10,8 @@ from django.urls import reverse
 from claims.actions import casework, offers
 from claims.core import Actor, ClaimError
 from claims.domain import roles
-from claims.models import HeadOfLoss, Offer, Scheme, Stage
+from claims.domain.stages import Stage
+from claims.models import HeadOfLoss, Offer, Scheme
 from claims.queries import selectors
 from claims.queries.selectors import fund_summary
 from tests.factories import SMALL_LOSS, assess_all, claim_in_stage, staff

@@ -14,7 +14,8 @@ from claims.actions.register import register_import
 from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.domain.csv_export import safe_cell
-from claims.models import ClaimFlag, Stage
+from claims.domain.stages import Stage
+from claims.models import ClaimFlag
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db

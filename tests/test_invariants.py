@@ -47,20 +47,17 @@ from claims.actions import casework, offers, payments, reviews, submission
 from claims.actions.reviews import ItemAnswer
 from claims.core import Actor, ClaimError
 from claims.domain import roles
+from claims.domain.stages import TERMINAL_STAGES, ItemResponse, ReviewState, Stage
 from claims.models import (
-    TERMINAL_STAGES,
     AuditEvent,
     BankDetails,
     Claim,
     DistressBand,
     HeadOfLoss,
-    ItemResponse,
     Offer,
     OfferItem,
     Payment,
     Review,
-    ReviewState,
-    Stage,
     StatusUpdate,
 )
 from tests.factories import SchemeFactory, staff

@@ -19,7 +19,8 @@ from claims.delivery.letter_samples import (
     sample_claim_with_offer,
 )
 from claims.domain import roles
-from claims.models import HeadOfLoss, LetterKind, Stage
+from claims.domain.stages import LetterKind, Stage
+from claims.models import HeadOfLoss
 from tests.factories import claim_in_stage, staff, take_step
 from tests.letters_support import money, pdf_text, render
 

@@ -25,7 +25,7 @@ from claims.core import Actor
 from claims.delivery import letter_pdf
 from claims.delivery.letter_samples import sample_claim_with_offer, sample_logo_png
 from claims.domain.letters import TITLES
-from claims.models import LetterKind, Stage
+from claims.domain.stages import LetterKind, Stage
 from tests.factories import claim_in_stage
 from tests.letters_support import pdf_reader, pdf_text, render
 

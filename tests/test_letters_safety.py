@@ -9,7 +9,8 @@ from django.conf import settings
 from claims.actions.demo import ClaimStaff
 from claims.delivery import letter_pdf, letters
 from claims.delivery.letter_samples import SAMPLE_CLAIMANT, sample_claim_with_offer
-from claims.models import HeadOfLoss, LetterKind
+from claims.domain.stages import LetterKind
+from claims.models import HeadOfLoss
 from tests.letters_support import pdf_reader, pdf_text, render
 
 pytestmark = pytest.mark.django_db

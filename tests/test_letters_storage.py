@@ -23,7 +23,8 @@ from claims.delivery.letters import (
 )
 from claims.domain import roles
 from claims.domain.letters import AUTOMATIC_LETTERS
-from claims.models import Letter, LetterBatch, LetterKind, LetterRequest, Stage
+from claims.domain.stages import LetterKind, Stage
+from claims.models import Letter, LetterBatch, LetterRequest
 from claims.queries.letters import letter_batch_progress
 from tests.factories import claim_in_stage, staff
 from tests.letters_support import make_pending_letters, pdf_text

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from claims.actions import demo
 from claims.domain import roles
+from claims.domain.references import normalise_notice_code
+from claims.domain.stages import Stage
 from claims.management.commands.load_demo import CREDENTIALS_FILE, DEMO_STAFF
 from claims.models import (
     AuditEvent,
@@ -23,9 +25,7 @@ from claims.models import (
     Offer,
     RegisterEntry,
     Scheme,
-    Stage,
     StatusUpdate,
-    normalise_notice_code,
 )
 
 pytestmark = pytest.mark.django_db

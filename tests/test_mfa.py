@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 
 from claims.domain import roles
-from claims.models import Stage
+from claims.domain.stages import Stage
 from tests.factories import UserFactory, claim_in_stage, staff
 from tests.staff_login import enrol, totp_code
 

@@ -21,7 +21,8 @@ from claims.actions import access, casework, emails, offers, payments, submissio
 from claims.core import Actor, ClaimError
 from claims.delivery import emails as notifications
 from claims.delivery.emails import Outcome
-from claims.models import TRANSITIONS, AccessLink, AuditEvent, Claim, Stage, StatusUpdate
+from claims.domain.stages import TRANSITIONS, Stage
+from claims.models import AccessLink, AuditEvent, Claim, StatusUpdate
 from tests.factories import CLAIMANT, claim_in_stage, draft_claim, draft_with_a_loss, take_step
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from django.core import mail
 from claims.actions import casework, clock, offers, submission
 from claims.core import Actor
 from claims.delivery import emails as notifications
-from claims.models import Claim, StaffDigest, Stage, StatusUpdate
+from claims.domain.stages import Stage
+from claims.models import Claim, StaffDigest, StatusUpdate
 from tests.factories import CLAIMANT, SchemeFactory, claim_in_stage
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from celery.signals import before_task_publish
 from django.test import Client
 
 from claims import outbox
-from claims.models import Stage
+from claims.domain.stages import Stage
 from config.observability import (
     TASK_HEADER,
     ContextFilter,

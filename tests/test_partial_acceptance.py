@@ -11,15 +11,8 @@ from django.utils import timezone
 from claims.actions import casework, offers, reviews
 from claims.core import Actor, ClaimError
 from claims.domain.letters import AUTOMATIC_LETTERS
-from claims.models import (
-    REVIEW_MOVES,
-    TRANSITIONS,
-    ItemResponse,
-    LetterRequest,
-    Review,
-    ReviewState,
-    Stage,
-)
+from claims.domain.stages import REVIEW_MOVES, TRANSITIONS, ItemResponse, ReviewState, Stage
+from claims.models import LetterRequest, Review
 from claims.queries import partial
 from tests import partial_support as ps
 from tests.factories import staff

@@ -9,7 +9,8 @@ import pytest
 
 from claims.actions import reviews
 from claims.core import Actor
-from claims.models import ItemResponse, Review, Stage
+from claims.domain.stages import ItemResponse, Stage
+from claims.models import Review
 from tests import partial_support as ps
 from tests.hostile import sign_in_as_claimant
 

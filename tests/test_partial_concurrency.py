@@ -11,7 +11,8 @@ import pytest
 
 from claims.actions import reviews
 from claims.core import Actor, ClaimError
-from claims.models import Offer, Review, ReviewState, Stage
+from claims.domain.stages import ReviewState, Stage
+from claims.models import Offer, Review
 from tests import partial_support as ps
 from tests.factories import People, staff
 from tests.races import race

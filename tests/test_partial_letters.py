@@ -7,7 +7,7 @@ import pytest
 
 from claims.core import Actor
 from claims.domain.letters import AUTOMATIC_LETTERS
-from claims.models import LetterKind
+from claims.domain.stages import LetterKind
 from tests import partial_support as ps
 from tests.letters_support import make_pending_letters, money, pdf_text, render
 

@@ -9,7 +9,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from claims.domain import roles
-from claims.models import LetterRequest, Review, ReviewState, Stage
+from claims.domain.stages import ReviewState, Stage
+from claims.models import LetterRequest, Review
 from tests import partial_support as ps
 from tests.factories import staff
 

@@ -14,15 +14,8 @@ from django.urls import reverse
 from claims.actions import payments, submission
 from claims.core import Actor, ClaimError
 from claims.domain import roles
-from claims.models import (
-    AuditEvent,
-    LetterKind,
-    LetterRequest,
-    Payment,
-    PaymentBatch,
-    Stage,
-    StatusUpdate,
-)
+from claims.domain.stages import LetterKind, Stage
+from claims.models import AuditEvent, LetterRequest, Payment, PaymentBatch, StatusUpdate
 from tests.factories import claim_in_stage, staff
 from tests.letters_support import make_pending_letters, pdf_text
 

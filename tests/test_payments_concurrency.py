@@ -11,7 +11,8 @@ import pytest
 from claims.actions import payments, submission
 from claims.core import Actor, ClaimError
 from claims.domain import roles
-from claims.models import Payment, PaymentBatch, Stage
+from claims.domain.stages import Stage
+from claims.models import Payment, PaymentBatch
 from claims.queries import selectors
 from tests.factories import People, claim_in_stage, staff
 from tests.races import race

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from claims.actions.access import access_link_issue
 from claims.domain import roles
-from claims.models import HeadOfLoss, Scheme, Stage
+from claims.domain.stages import Stage
+from claims.models import HeadOfLoss, Scheme
 from claims.queries.prorata import ProRata, pro_rata_estimate, pro_rata_projection
 from tests.factories import claim_in_stage, staff
 

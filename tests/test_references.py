@@ -9,17 +9,16 @@ from django.db import IntegrityError, transaction
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from claims import models
-from claims.models import (
+from claims.domain import references
+from claims.domain.references import (
     CROCKFORD,
     REFERENCE_PATTERN,
-    AuditEvent,
-    Claim,
     generate_notice_code,
     generate_reference,
     normalise_notice_code,
     normalise_reference,
 )
+from claims.models import AuditEvent, Claim
 from tests.factories import draft_claim
 
 NOTICE_CODE_PATTERN = re.compile(
@@ -221,7 +220,7 @@ def test_a_reference_collision_never_duplicates_or_overwrites_an_existing_claim(
     # The generator's randomness replaced: the first two claims draw the same reference,
     # anything after (a retry) draws another.
     draws = itertools.chain("7" * 16, itertools.cycle("X"))
-    monkeypatch.setattr(models, "secrets", types.SimpleNamespace(choice=lambda _: next(draws)))
+    monkeypatch.setattr(references, "secrets", types.SimpleNamespace(choice=lambda _: next(draws)))
     first = draft_claim(scheme, full_name="First Claimant", email="first@example.test")
     assert first.reference == "RDR-7777-7777"
     events_before = AuditEvent.objects.count()

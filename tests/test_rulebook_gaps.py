@@ -17,8 +17,9 @@ from claims.core import Actor, ClaimError
 from claims.delivery import emails as notifications
 from claims.delivery.letters import letter_context
 from claims.domain import roles
+from claims.domain.stages import LetterKind, ReviewState, Stage
 from claims.domain.workdays import add_working_days
-from claims.models import LetterKind, LetterRequest, Review, ReviewState, Stage, StatusUpdate
+from claims.models import LetterRequest, Review, StatusUpdate
 from tests import partial_support as ps
 from tests.factories import People, claim_in_stage, staff
 from tests.hostile import sign_in_as_claimant

@@ -12,7 +12,8 @@ import pytest
 from claims.actions import casework, offers, reviews
 from claims.core import Actor, ClaimError
 from claims.domain import roles
-from claims.models import HeadOfLoss, Offer, Stage
+from claims.domain.stages import Stage
+from claims.models import HeadOfLoss, Offer
 from tests import partial_support as ps
 from tests.factories import claim_in_stage, staff
 

@@ -1,6 +1,6 @@
 import pytest
 
-from claims.models import Stage
+from claims.domain.stages import Stage
 from tests.factories import claim_in_stage
 
 

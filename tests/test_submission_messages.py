@@ -18,7 +18,8 @@ from claims import outbox
 from claims.actions import casework, flags
 from claims.core import Actor
 from claims.delivery import letters, tasks
-from claims.models import LetterRequest, Stage, StatusUpdate
+from claims.domain.stages import Stage
+from claims.models import LetterRequest, StatusUpdate
 from claims.outbox import (
     PUBLISH_TOGETHER_TASK,
     STATUS_UPDATE_TASK,

@@ -10,16 +10,8 @@ from django.utils import timezone
 from claims.actions import casework, offers, payments, submission
 from claims.core import Actor, ClaimError
 from claims.domain import roles
-from claims.models import (
-    TRANSITIONS,
-    ActorKind,
-    AuditEvent,
-    Claim,
-    Offer,
-    Stage,
-    StatusUpdate,
-    transitions_from,
-)
+from claims.domain.stages import TRANSITIONS, ActorKind, Stage, transitions_from
+from claims.models import AuditEvent, Claim, Offer, StatusUpdate
 from tests import partial_support
 from tests.factories import (
     People,

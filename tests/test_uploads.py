@@ -11,8 +11,9 @@ from django.core.files.base import ContentFile
 
 from claims import core
 from claims.actions import submission
+from claims.domain.stages import Stage
 from claims.domain.uploads import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM
-from claims.models import Claim, Evidence, HeadOfLoss, Message, Stage
+from claims.models import Claim, Evidence, HeadOfLoss, Message
 from tests.claimant import fill_draft, start_claim
 from tests.factories import SchemeFactory, claim_in_stage
 from tests.hostile import (

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from claims.actions import casework
 from claims.core import Actor
+from claims.domain.stages import Stage
 from claims.domain.workdays import add_working_days, is_working_day, working_days_between
-from claims.models import Stage, StatusUpdate
+from claims.models import StatusUpdate
 from tests.factories import claim_in_stage
 
 D = dt.date

@@ -13,7 +13,8 @@ from django.urls import reverse
 from claims.actions import casework
 from claims.core import Actor
 from claims.domain import roles
-from claims.models import Claim, HeadOfLoss, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim, HeadOfLoss
 from tests.factories import LARGE_LOSS, People, SchemeFactory, assess_all, claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db

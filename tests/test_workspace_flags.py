@@ -13,7 +13,8 @@ from claims.actions import flags, submission
 from claims.actions.flags import NETWORK_LIMIT
 from claims.core import Actor
 from claims.delivery import tasks
-from claims.models import Claim, ClaimFlag, HeadOfLoss, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim, ClaimFlag, HeadOfLoss
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, draft_claim
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from django.utils import timezone
 from claims.actions import casework, submission
 from claims.core import Actor
 from claims.domain import roles
-from claims.models import AuditEvent, Claim, ClaimFlag, Evidence, HeadOfLoss, Stage
+from claims.domain.stages import Stage
+from claims.models import AuditEvent, Claim, ClaimFlag, Evidence, HeadOfLoss
 from tests.factories import People, SchemeFactory, claim_in_stage, draft_claim, pdf_evidence, staff
 
 pytestmark = pytest.mark.django_db

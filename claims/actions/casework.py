@@ -12,15 +12,9 @@ from django.utils import timezone
 
 from claims import core
 from claims.core import Actor, ClaimError
+from claims.domain.stages import ReviewState, Stage
 from claims.domain.workdays import add_working_days
-from claims.models import (
-    Claim,
-    HeadOfLoss,
-    InternalNote,
-    Message,
-    ReviewState,
-    Stage,
-)
+from claims.models import Claim, HeadOfLoss, InternalNote, Message
 
 
 @transaction.atomic

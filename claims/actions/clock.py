@@ -23,8 +23,9 @@ from django.utils import timezone
 from claims import outbox
 from claims.actions import casework, offers
 from claims.core import Actor, ClaimError
+from claims.domain.stages import ReviewState, Stage
 from claims.domain.workdays import add_working_days, is_working_day
-from claims.models import AuditEvent, Claim, Offer, Review, ReviewState, Stage, StatusUpdate
+from claims.models import AuditEvent, Claim, Offer, Review, StatusUpdate
 from claims.queries.selectors import overdue_queryset
 
 log = logging.getLogger(__name__)

@@ -22,16 +22,9 @@ from django.utils import timezone
 from claims.actions import casework, offers, submission
 from claims.actions.flags import claim_flags_check
 from claims.core import Actor
-from claims.models import (
-    BankDetails,
-    Claim,
-    DistressBand,
-    HeadOfLoss,
-    RegisterEntry,
-    Scheme,
-    Stage,
-    generate_notice_code,
-)
+from claims.domain.references import generate_notice_code
+from claims.domain.stages import Stage
+from claims.models import BankDetails, Claim, DistressBand, HeadOfLoss, RegisterEntry, Scheme
 
 DEMO_SLUG = "debenhams-flowers"
 

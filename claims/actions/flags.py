@@ -28,13 +28,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from claims.domain.money import format_money
-from claims.models import (
-    Claim,
-    ClaimFlag,
-    ClaimMatchKey,
-    HeadOfLoss,
-    normalise_postcode,
-)
+from claims.domain.references import normalise_postcode
+from claims.models import Claim, ClaimFlag, ClaimMatchKey, HeadOfLoss
 
 # Many claims from one network address in a short time: a script, or one person
 # claiming for others. Households and offices share addresses, hence a margin.

@@ -12,13 +12,8 @@ from django.utils import timezone
 
 from claims import core
 from claims.core import Actor, ClaimError
-from claims.models import (
-    Claim,
-    ItemResponse,
-    Offer,
-    OfferItem,
-    Stage,
-)
+from claims.domain.stages import ItemResponse, Stage
+from claims.models import Claim, Offer, OfferItem
 
 
 @transaction.atomic

@@ -37,17 +37,8 @@ from claims.core import Actor, ClaimError
 from claims.domain import crypto
 from claims.domain.csv_export import safe_cell
 from claims.domain.money import format_money
-from claims.models import (
-    ActorKind,
-    AuditEvent,
-    BankDetails,
-    Claim,
-    Offer,
-    Payment,
-    PaymentBatch,
-    Scheme,
-    Stage,
-)
+from claims.domain.stages import ActorKind, Stage
+from claims.models import AuditEvent, BankDetails, Claim, Offer, Payment, PaymentBatch, Scheme
 from claims.queries import partial
 
 if TYPE_CHECKING:

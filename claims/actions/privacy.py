@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from claims.actions.access_audit import staff_access_record
 from claims.core import Actor, ActorKind, ClaimError, check_staff, lock_claim, record_event
+from claims.domain.stages import TERMINAL_STAGES, Stage
 from claims.models import (
-    TERMINAL_STAGES,
     AccessLink,
     AuditEvent,
     BankDetails,
@@ -49,7 +49,6 @@ from claims.models import (
     Review,
     Scheme,
     StaffAccess,
-    Stage,
     StatusUpdate,
 )
 

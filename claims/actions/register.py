@@ -23,14 +23,13 @@ from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
 from claims.core import Actor, check_staff
-from claims.models import (
+from claims.domain.references import (
     CROCKFORD,
-    RegisterEntry,
-    Scheme,
     generate_notice_code,
     normalise_notice_code,
     normalise_postcode,
 )
+from claims.models import RegisterEntry, Scheme
 
 COLUMNS = ("notice_code", "full_name", "email", "address", "postcode", "external_id")
 REQUIRED_COLUMNS = {"full_name", "postcode"}

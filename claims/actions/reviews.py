@@ -23,22 +23,16 @@ from claims.actions import offers
 from claims.actions.payments import fund_check_offer
 from claims.core import Actor, ClaimError
 from claims.domain.money import format_money
-from claims.models import (
+from claims.domain.stages import (
     REVIEW_MOVES,
     TRANSITIONS,
     ActorKind,
-    AuditEvent,
-    Claim,
-    DistressBand,
-    HeadOfLoss,
     ItemResponse,
-    Offer,
-    OfferItem,
-    Review,
     ReviewMove,
     ReviewState,
     Stage,
 )
+from claims.models import AuditEvent, Claim, DistressBand, HeadOfLoss, Offer, OfferItem, Review
 from claims.outbox import letters_for_transition, status_update_add
 from claims.queries.partial import accepted_amount, accepted_so_far, disputed_amount
 

@@ -18,18 +18,9 @@ from claims import core
 from claims.actions.flags import FLAGS_TASK, claim_flags_bank_account
 from claims.core import Actor, ClaimError, lost_time_amount, parse_hours
 from claims.delivery.emails import address_problem
-from claims.models import (
-    TRANSITIONS,
-    ActorKind,
-    BankDetails,
-    Claim,
-    Evidence,
-    HeadOfLoss,
-    Message,
-    Scheme,
-    Stage,
-    normalise_postcode,
-)
+from claims.domain.references import normalise_postcode
+from claims.domain.stages import TRANSITIONS, ActorKind, Stage
+from claims.models import BankDetails, Claim, Evidence, HeadOfLoss, Message, Scheme
 from claims.outbox import (
     publish_on_commit,
     published_together,

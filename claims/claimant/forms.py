@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 from claims.domain.money import MoneyError, parse_money
-from claims.models import Claim, HeadOfLoss, normalise_notice_code, normalise_reference
+from claims.domain.references import normalise_notice_code, normalise_reference
+from claims.models import Claim, HeadOfLoss
 
 NAME_MAX = 200
 TEXT_MAX = 5000

@@ -46,17 +46,8 @@ from django.utils import timezone
 
 from claims.domain.letters import letter_title_for
 from claims.domain.money import format_money
-from claims.models import (
-    AuditEvent,
-    Claim,
-    Message,
-    Offer,
-    Review,
-    ReviewState,
-    StaffDigest,
-    Stage,
-    StatusUpdate,
-)
+from claims.domain.stages import ReviewState, Stage
+from claims.models import AuditEvent, Claim, Message, Offer, Review, StaffDigest, StatusUpdate
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend

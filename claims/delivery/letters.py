@@ -33,15 +33,14 @@ from django.utils import timezone
 from claims.delivery.letter_pdf import LetterAssetRefused, LetterError, LetterTimeout, renderer
 from claims.domain.letters import TITLES
 from claims.domain.money import format_money
+from claims.domain.stages import REJECTION_REVIEW_WORKING_DAYS, LetterKind
 from claims.domain.workdays import add_working_days
 from claims.models import (
-    REJECTION_REVIEW_WORKING_DAYS,
     AuditEvent,
     BankDetails,
     Claim,
     HeadOfLoss,
     Letter,
-    LetterKind,
     LetterRequest,
     Message,
     Offer,
@@ -303,7 +302,8 @@ ACCEPTING_ACTIONS = ("offer_accept", "offer_accept_part", "revised_offer_accept"
 def _part_review_context(claim: Claim, event: AuditEvent, context: dict[str, Any]) -> None:
     """The outcome of a review of the items a claimant disputed: which they were, what
     we offered for them, and the part they accepted, which is paid either way."""
-    from claims.models import ItemResponse, Review
+    from claims.domain.stages import ItemResponse
+    from claims.models import Review
     from claims.queries.partial import accepted_before
 
     review_id = (event.data or {}).get("review") or 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claims.models import Stage
+from claims.domain.stages import Stage
 
 STAGE_NEXT: dict[str, str] = {
     Stage.SUBMITTED: "We have your claim. A caseworker will check it within 10 working days.",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from claims.models import (
-    AuditEvent,
-    LetterKind,
-)
+from typing import TYPE_CHECKING
+
+from claims.domain.stages import LetterKind
+
+if TYPE_CHECKING:
+    from claims.models import AuditEvent
 
 TITLES: dict[str, str] = {
     LetterKind.ACKNOWLEDGEMENT: "We have received your claim",

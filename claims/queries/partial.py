@@ -10,16 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from claims.models import (
-    TERMINAL_STAGES,
-    Claim,
-    ItemResponse,
-    Offer,
-    Review,
-    ReviewState,
-    Scheme,
-    Stage,
-)
+from claims.domain.stages import TERMINAL_STAGES, ItemResponse, ReviewState, Stage
+from claims.models import Claim, Offer, Review, Scheme
 
 ZERO = Decimal("0.00")
 

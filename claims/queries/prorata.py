@@ -30,7 +30,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from claims.models import Claim, HeadOfLoss, Scheme, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim, HeadOfLoss, Scheme
 
 ZERO = Decimal("0.00")
 PENNY = Decimal("0.01")

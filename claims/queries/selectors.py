@@ -37,11 +37,16 @@ from django.utils import timezone
 
 from claims.core import lost_time_amount
 from claims.domain.money import round_money
-from claims.domain.workdays import add_working_days, is_working_day
-from claims.models import (
+from claims.domain.stages import (
     TERMINAL_STAGES,
     TRANSITIONS,
     ActorKind,
+    Stage,
+    Transition,
+    transitions_from,
+)
+from claims.domain.workdays import add_working_days, is_working_day
+from claims.models import (
     AuditEvent,
     BankDetails,
     Claim,
@@ -58,9 +63,6 @@ from claims.models import (
     PaymentBatch,
     RegisterEntry,
     Scheme,
-    Stage,
-    Transition,
-    transitions_from,
 )
 from claims.queries.partial import part_fund_figures
 

@@ -17,6 +17,12 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import Truncator
 
 from claims.domain.money import format_money
+from claims.domain.references import (
+    generate_notice_code,
+    normalise_notice_code,
+    normalise_postcode,
+    normalise_reference,
+)
 from claims.models import (
     AuditEvent,
     Claim,
@@ -36,10 +42,6 @@ from claims.models import (
     StaffAccess,
     StaffDigest,
     StatusUpdate,
-    generate_notice_code,
-    normalise_notice_code,
-    normalise_postcode,
-    normalise_reference,
 )
 from claims.staff.claims import ClaimAdmin, RegisterTransferMixin
 from claims.staff.letters import LetterAdmin, LetterBatchAdmin, LetterRequestAdmin

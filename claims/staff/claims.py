@@ -47,17 +47,9 @@ from claims.actions import access_audit, casework, offers, payments
 from claims.core import Actor, ClaimError
 from claims.domain.csv_export import csv_response
 from claims.domain.money import format_money
-from claims.models import (
-    Claim,
-    ClaimFlag,
-    Evidence,
-    HeadOfLoss,
-    Scheme,
-    StaffAccess,
-    Stage,
-    normalise_postcode,
-    normalise_reference,
-)
+from claims.domain.references import normalise_postcode, normalise_reference
+from claims.domain.stages import Stage
+from claims.models import Claim, ClaimFlag, Evidence, HeadOfLoss, Scheme, StaffAccess
 from claims.queries import caching, selectors
 from claims.staff.letters import generate_letters
 from claims.staff.mixins import NoWritesMixin

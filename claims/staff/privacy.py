@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 
 from claims.actions import privacy
 from claims.core import Actor, ClaimError
-from claims.models import Claim, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim
 
 
 @require_POST

@@ -18,7 +18,8 @@ from claims import core
 from claims.actions import reviews
 from claims.core import Actor, ClaimError
 from claims.domain.money import format_money
-from claims.models import DistressBand, ItemResponse, OfferItem, Review, ReviewState
+from claims.domain.stages import ItemResponse, ReviewState
+from claims.models import DistressBand, OfferItem, Review
 from claims.queries.partial import accepted_before
 
 

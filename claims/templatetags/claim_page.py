@@ -25,7 +25,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
 from claims.domain.money import format_money
-from claims.models import ActorKind, Claim, HeadOfLoss, Message
+from claims.domain.stages import ActorKind
+from claims.models import Claim, HeadOfLoss, Message
 from claims.queries.selectors import EVENT_LABELS, TRANSITION_LABELS, ClaimPage, HeadRow
 
 register = template.Library()

@@ -20,7 +20,8 @@ from django.utils.encoding import iri_to_uri
 from django.utils.safestring import SafeString, mark_safe
 
 from claims.domain.money import format_money
-from claims.models import ClaimFlag, Stage
+from claims.domain.stages import Stage
+from claims.models import ClaimFlag
 from claims.queries import selectors
 
 register = template.Library()

@@ -14,7 +14,8 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from claims.actions import submission
 from claims.actions.access import access_link_issue
-from claims.models import AccessLink, Stage
+from claims.domain.stages import Stage
+from claims.models import AccessLink
 from tests.browser.conftest import DESKTOP, NARROW
 from tests.browser.journey import PageCheck, assert_error_state, heading, open_claim
 from tests.browser.support import assert_no_axe_violations, assert_no_horizontal_scroll

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from claims.models import BankDetails, Claim, Stage
+from claims.domain.stages import Stage
+from claims.models import BankDetails, Claim
 from tests.browser.conftest import NARROW, NewPage
 from tests.browser.journey import (
     ACCOUNT_NUMBER,

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from claims.models import Claim, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim
 from tests.browser.journey import EMAIL, group, heading
 from tests.browser.support import tab_to
 from tests.factories import RegisterEntryFactory

@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from claims.domain import roles
-from claims.models import Stage
+from claims.domain.stages import Stage
 from tests.factories import claim_in_stage, staff
 from tests.staff_login import StaffClient
 

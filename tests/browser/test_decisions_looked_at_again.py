@@ -14,7 +14,8 @@ from playwright.sync_api import Page, expect
 from claims.actions import casework
 from claims.core import Actor
 from claims.domain import roles
-from claims.models import Claim, Review, ReviewState, Stage
+from claims.domain.stages import ReviewState, Stage
+from claims.models import Claim, Review
 from tests import partial_support as ps
 from tests.browser.conftest import NewPage
 from tests.browser.journey import assert_error_state, heading, open_claim

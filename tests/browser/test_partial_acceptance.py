@@ -16,7 +16,8 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from claims.delivery import letters
-from claims.models import Claim, LetterRequest, Review, ReviewState, Stage
+from claims.domain.stages import ReviewState, Stage
+from claims.models import Claim, LetterRequest, Review
 from tests import partial_support as ps
 from tests.browser.conftest import NewPage
 from tests.browser.journey import assert_error_state, group, heading, open_claim

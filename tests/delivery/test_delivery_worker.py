@@ -14,7 +14,8 @@ from claims import outbox
 from claims.actions import casework, emails, submission
 from claims.actions.notices import notice_campaign_start
 from claims.core import Actor
-from claims.models import Claim, RegisterEntry, Stage, StatusUpdate
+from claims.domain.stages import Stage
+from claims.models import Claim, RegisterEntry, StatusUpdate
 from tests.delivery.conftest import (
     Broker,
     OwnRedis,

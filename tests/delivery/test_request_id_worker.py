@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from claims.models import Claim, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim
 from tests.claimant import fill_draft, post_ok, start_claim
 from tests.delivery.conftest import Broker, SmtpSink, Worker, wait_for
 from tests.factories import SchemeFactory

@@ -12,7 +12,8 @@ from django.urls import reverse
 from claims.actions import submission
 from claims.core import Actor
 from claims.domain import roles
-from claims.models import Evidence, StaffAccess, Stage
+from claims.domain.stages import Stage
+from claims.models import Evidence, StaffAccess
 from tests.factories import claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from claims.actions.access import access_link_issue
-from claims.models import AccessLink, Stage
+from claims.domain.stages import Stage
+from claims.models import AccessLink
 from tests.claimant import start_claim
 from tests.factories import claim_in_stage, pdf_evidence
 from tests.hostile import sign_in_as_claimant

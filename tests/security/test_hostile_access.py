@@ -12,7 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from claims.actions.access import access_link_issue
-from claims.models import AccessLink, Evidence, HeadOfLoss, Letter, LetterKind, Offer, Stage
+from claims.domain.stages import LetterKind, Stage
+from claims.models import AccessLink, Evidence, HeadOfLoss, Letter, Offer
 from tests.claimant import fill_draft, start_claim
 from tests.factories import SchemeFactory, claim_in_stage
 from tests.hostile import sign_in_as_claimant

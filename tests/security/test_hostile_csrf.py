@@ -13,7 +13,8 @@ from django.urls import URLPattern, reverse
 
 from claims.actions.access import access_link_issue
 from claims.claimant import urls as claim_urls
-from claims.models import AccessLink, AuditEvent, Claim, Stage
+from claims.domain.stages import Stage
+from claims.models import AccessLink, AuditEvent, Claim
 from tests.claimant import fill_draft, start_claim
 from tests.factories import SchemeFactory, claim_in_stage
 from tests.security.conftest import form_token

@@ -14,7 +14,8 @@ from django.core import mail
 from django.test import Client
 
 from claims.claimant.views.common import RATE_LIMITS
-from claims.models import Claim, HeadOfLoss, RegisterEntry, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim, HeadOfLoss, RegisterEntry
 from tests.claimant import CONTACT, fill_draft, start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage
 from tests.security.conftest import strip_tokens

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from claims.delivery.emails import status_update_deliver
 from claims.domain import roles
-from claims.models import Claim, LetterKind, Stage, StatusUpdate
+from claims.domain.stages import LetterKind, Stage
+from claims.models import Claim, StatusUpdate
 from tests.claimant import CONTACT, fill_draft, start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
 from tests.letters_support import pdf_text, render

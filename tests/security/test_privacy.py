@@ -23,6 +23,7 @@ from claims.actions import privacy, submission
 from claims.core import Actor
 from claims.delivery import tasks
 from claims.domain import roles
+from claims.domain.stages import LetterKind, Stage
 from claims.models import (
     AuditEvent,
     BankDetails,
@@ -30,10 +31,8 @@ from claims.models import (
     Evidence,
     HeadOfLoss,
     Letter,
-    LetterKind,
     Message,
     StaffAccess,
-    Stage,
     StatusUpdate,
 )
 from tests.claimant import fill_draft, start_claim

@@ -12,7 +12,8 @@ from django.test import Client, RequestFactory, override_settings
 
 from claims.actions.access import access_link_issue
 from claims.claimant.views.common import RATE_LIMITS
-from claims.models import AccessLink, Stage
+from claims.domain.stages import Stage
+from claims.models import AccessLink
 from config.security import client_ip
 from tests.claimant import start_claim
 from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage

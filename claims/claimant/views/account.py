@@ -27,8 +27,9 @@ from claims.claimant.forms import (
 from claims.claimant.views.common import claimant_required, form_error, page, posted, posted_files
 from claims.core import Actor, ClaimError
 from claims.domain.claimant_text import STAGE_NEXT, update_title
+from claims.domain.stages import TRANSITIONS, Stage
 from claims.domain.uploads import files_discarded_on_error
-from claims.models import TRANSITIONS, BankDetails, Claim, Stage
+from claims.models import BankDetails, Claim
 from claims.queries.letters import claimant_letters
 from claims.queries.partial import accepted_total
 from claims.queries.prorata import pro_rata_estimate

@@ -17,7 +17,8 @@ from django_ratelimit.core import is_ratelimited
 
 from claims.actions.access import claimant_claim_id
 from claims.core import ClaimError
-from claims.models import Claim, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from claims.claimant.forms import OfferAnswerForm, RevisedOfferDeclineForm, Revi
 from claims.claimant.views.common import claimant_required, form_error, page, posted
 from claims.core import Actor, ClaimError
 from claims.domain.money import format_money
-from claims.models import Claim, Offer, Review, Stage
+from claims.domain.stages import Stage
+from claims.models import Claim, Offer, Review
 from claims.queries import partial
 
 

@@ -25,7 +25,9 @@ from claims.actions.access import (
 )
 from claims.claimant.forms import FollowForm, IdentifyForm
 from claims.claimant.views.common import over_limit, page, posted, too_many
-from claims.models import AccessLink, Claim, RegisterEntry, Scheme, Stage, normalise_postcode
+from claims.domain.references import normalise_postcode
+from claims.domain.stages import Stage
+from claims.models import AccessLink, Claim, RegisterEntry, Scheme
 
 logger = logging.getLogger(__name__)
 IDENTITY_KEY = "redress_identity"

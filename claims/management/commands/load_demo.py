@@ -22,7 +22,8 @@ from django.db.models import Count
 
 from claims.actions import demo
 from claims.domain import roles
-from claims.models import Scheme, Stage
+from claims.domain.stages import Stage
+from claims.models import Scheme
 
 # (username, role); None is the superuser.
 DEMO_STAFF: list[tuple[str, str | None]] = [
