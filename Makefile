@@ -27,7 +27,7 @@ help:
 	@echo "make run-prod  the production topology on this machine: gunicorn, a worker per queue,"
 	@echo "               beat, on the local PostgreSQL and Redis (docs/deployment.md)"
 	@echo "make test   install test tools and run the whole suite (SQLite, then PostgreSQL)"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, mypy and the layer contracts (import-linter)"
 	@echo "make bench  run the benchmarks in bench/"
 	@echo "make sample-letter  remake the sample settlement letter and its PNGs in docs/"
 
@@ -145,6 +145,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	SECRET_KEY=lint $(BIN)/mypy claims config
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

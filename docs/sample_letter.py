@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from claims.queries import letters
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -43,11 +42,12 @@ def main() -> None:
     from django.core.files.base import ContentFile
     from django.core.management import call_command
 
-    from claims.delivery import letters
-    from claims.domain import roles
     from claims.actions.demo import ClaimStaff, create_demo_scheme
+    from claims.delivery import letters
     from claims.delivery.letter_samples import sample_claim_with_offer, sample_logo_png
+    from claims.domain import roles
     from claims.domain.stages import LetterKind
+    from claims.queries.letters import latest_letter_event
 
     call_command("migrate", verbosity=0)
     scheme = create_demo_scheme()
@@ -67,7 +67,7 @@ def main() -> None:
         finance=person("finance", roles.FINANCE_OFFICER),
     )
     claim = sample_claim_with_offer(scheme=scheme, staff=staff)
-    event = letters.latest_letter_event(claim)
+    event = latest_letter_event(claim)
     rendered = letters.render_letter(claim, LetterKind.SETTLEMENT_OFFER, event=event)
     pdf_path = DOCS / "sample-settlement-letter.pdf"
     pdf_path.write_bytes(rendered.pdf)
