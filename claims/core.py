@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists
 from django.utils import timezone
 
-from claims.domain.money import MoneyError, format_money, parse_money, round_money
+from claims.domain.lost_time import lost_time_amount, lost_time_cap
+from claims.domain.money import MoneyError, format_money, parse_money
 from claims.domain.stages import (
     REJECTION_REVIEW_WORKING_DAYS,
     TRANSITIONS,
@@ -240,12 +241,6 @@ def parse_hours(value: object) -> Decimal:
     return hours
 
 
-def lost_time_amount(scheme: Scheme, hours: Decimal, *, with_evidence: bool) -> Decimal:
-    """Hours × the scheme's hourly rate, capped at the hours the scheme allows."""
-    cap = scheme.lost_time_hours_cap_with_evidence if with_evidence else scheme.lost_time_hours_cap
-    return round_money(min(hours, cap) * scheme.lost_time_hourly_rate)
-
-
 def current_offer(claim: Claim) -> Offer:
     offer = claim.offers.order_by("-version").first()
     if offer is None:
@@ -402,11 +397,7 @@ def check_award(
         with_evidence = head.evidence.exists()
         ceiling = lost_time_amount(scheme, hours, with_evidence=with_evidence)
         if amount > ceiling:
-            cap = (
-                scheme.lost_time_hours_cap_with_evidence
-                if with_evidence
-                else scheme.lost_time_hours_cap
-            )
+            cap = lost_time_cap(scheme, with_evidence=with_evidence)
             raise ClaimError(
                 f"Time spent is allowed up to {cap.normalize():f} hours "
                 f"{'with' if with_evidence else 'without'} evidence: at most "

@@ -294,10 +294,10 @@ OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=300)
 # the task's hard time limit, so the first sender is surely gone by then.
 EMAIL_SEND_LEASE_SECONDS = env.int("EMAIL_SEND_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
 NOTICE_CHUNK_SIZE = env.int("NOTICE_CHUNK_SIZE", default=100)
-# The scheme's clock: warn a claimant this many working days before an offer lapses;
-# a claim waiting on staff longer than this many working days goes in their digest.
+# The scheme's clock: warn a claimant this many working days before an offer lapses.
+# (What is overdue, for the claims list and the staff digest alike, is each stage's
+# service standard: claims.queries.selectors.SERVICE_LEVEL_WORKING_DAYS.)
 OFFER_EXPIRING_WARNING_WORKING_DAYS = 5
-OVERDUE_WORKING_DAYS = 10
 
 # --- Letters (claims.delivery.letters) ---------------------------------------------
 # A letter that takes longer than this to render is stopped (a letter takes ~0.1 s).

@@ -19,6 +19,7 @@ from claims.core import Actor
 from claims.delivery import emails as notifications
 from claims.domain.stages import Stage
 from claims.models import Claim, StaffDigest, StatusUpdate
+from claims.queries.selectors import SERVICE_LEVEL_WORKING_DAYS, overdue_q
 from tests.factories import CLAIMANT, SchemeFactory, claim_in_stage
 
 pytestmark = pytest.mark.django_db
@@ -172,17 +173,21 @@ def waiting(people: Any) -> Claim:
     return claim
 
 
-def test_a_claim_enters_the_digest_after_ten_full_working_days(
+def test_a_claim_enters_the_digest_once_its_stage_is_overdue(
     waiting: Claim, people: Any, settings: Any
 ) -> None:
     settings.SITE_URL = "https://claims.example.test"
-    # 2 June is the 10th working day after 18 May (skipping the bank holiday): not yet.
-    assert run_twice(clock.send_digests, dt.date(2026, 6, 2)) == 0
-    assert run_twice(clock.send_digests, dt.date(2026, 6, 3)) == 1
+    # Triage's service standard is 5 working days: due on 26 May, the 5th working day
+    # after 18 May (skipping the bank holiday), so overdue, as in the claims list's
+    # queue, from 27 May.
+    assert SERVICE_LEVEL_WORKING_DAYS[Stage.TRIAGE] == 5
+    assert run_twice(clock.send_digests, dt.date(2026, 5, 26)) == 0
+    assert run_twice(clock.send_digests, dt.date(2026, 5, 27)) == 1
+    assert Claim.objects.filter(overdue_q(dt.date(2026, 5, 27))).get() == waiting
     digest = StaffDigest.objects.get()
     assert (digest.user, digest.day, digest.claim_count) == (
         people.caseworker,
-        dt.date(2026, 6, 3),
+        dt.date(2026, 5, 27),
         1,
     )
     assert notifications.staff_digest_deliver(digest.pk).outcome is notifications.Outcome.SENT

@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from claims.actions import casework
 from claims.core import Actor
 from claims.domain.stages import Stage
-from claims.domain.workdays import add_working_days, is_working_day, working_days_between
+from claims.domain.workdays import (
+    add_working_days,
+    is_working_day,
+    working_days_before,
+    working_days_between,
+)
 from claims.models import StatusUpdate
 from tests.factories import claim_in_stage
 
@@ -189,3 +194,17 @@ def test_the_cure_window_follows_the_scheme_setting(caseworker):
     claim.refresh_from_db()
     # Thu 24, Tue 29, Wed 30, Thu 31 Dec, then Mon 4 Jan (1 January is a holiday).
     assert claim.information_due == D(2027, 1, 4)
+
+
+@given(dates, st.integers(min_value=-10, max_value=800))
+def test_working_days_between_counts_what_a_day_by_day_walk_counts(start, span):
+    end = start + dt.timedelta(days=span)
+    walked = sum(is_working_day(start + dt.timedelta(days=n)) for n in range(1, max(span, 0) + 1))
+    assert working_days_between(start, end) == walked
+
+
+@given(dates, day_counts)
+def test_working_days_before_undoes_add_working_days(start, days):
+    later = add_working_days(start, days)
+    assert working_days_before(later, days) <= start
+    assert working_days_between(working_days_before(later, days), later) == days

@@ -26,7 +26,7 @@ from claims.core import Actor, ClaimError
 from claims.domain.stages import ReviewState, Stage
 from claims.domain.workdays import add_working_days, is_working_day
 from claims.models import AuditEvent, Claim, Offer, Review, StatusUpdate
-from claims.queries.selectors import overdue_queryset
+from claims.queries.selectors import overdue_for_staff
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def send_digests(*, today: dt.date | None = None) -> int:
         return 0
     active_staff = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
     counts = (
-        overdue_queryset(today)
+        overdue_for_staff(today)
         .filter(assigned_to__in=active_staff)
         .values("assigned_to")
         .annotate(count=Count("pk"))

@@ -16,8 +16,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from claims import core
 from claims.actions.flags import FLAGS_TASK, claim_flags_bank_account
-from claims.core import Actor, ClaimError, lost_time_amount, parse_hours
+from claims.core import Actor, ClaimError, parse_hours
 from claims.domain.addresses import address_problem
+from claims.domain.lost_time import lost_time_amount
 from claims.domain.references import normalise_postcode
 from claims.domain.stages import TRANSITIONS, ActorKind, Stage
 from claims.models import BankDetails, Claim, Evidence, HeadOfLoss, Message, Scheme

@@ -273,7 +273,6 @@ def _digest_email(digest: StaffDigest) -> EmailMultiAlternatives:
             "name": digest.user.get_full_name() or digest.user.get_username(),
             "scheme_name": "Redress",
             "day": digest.day,
-            "overdue_working_days": settings.OVERDUE_WORKING_DAYS,
             "claims": [
                 {
                     "reference": claim.reference,

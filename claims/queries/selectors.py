@@ -9,7 +9,6 @@ stay quick with a million claims.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
 from collections import Counter
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
@@ -45,7 +43,7 @@ from claims.domain.stages import (
     Transition,
     transitions_from,
 )
-from claims.domain.workdays import add_working_days, is_working_day
+from claims.domain.workdays import add_working_days, working_days_before, working_days_between
 from claims.models import (
     AuditEvent,
     BankDetails,
@@ -95,16 +93,6 @@ OPEN_STAGES = tuple(s for s in Stage if s not in TERMINAL_STAGES and s != Stage.
 STAFF_STAGES = tuple(SERVICE_LEVEL_WORKING_DAYS)
 
 
-def working_days_before(day: dt.date, days: int) -> dt.date:
-    """The date `days` working days before `day` (add_working_days run backwards)."""
-    current, remaining = day, days
-    while remaining:
-        current -= dt.timedelta(days=1)
-        if is_working_day(current):
-            remaining -= 1
-    return current
-
-
 def _local_date(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment).date()
 
@@ -123,35 +111,8 @@ def due_by(claim: Claim, started: dt.date | None = None) -> dt.date | None:
     return add_working_days(started, days) if days is not None else None
 
 
-@functools.lru_cache(maxsize=64)
-def _weekday_holidays(year: int) -> tuple[dt.date, ...]:
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    return tuple(
-        day
-        for day in (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
-        if day.weekday() < 5 and not is_working_day(day)
-    )
-
-
-def working_days_since(start: dt.date, end: dt.date) -> int:
-    """claims.domain.workdays.working_days_between, by arithmetic rather than day by day: the
-    claims list works it out for every row, and a claim can be a year in a stage."""
-    days = (end - start).days
-    if days <= 0:
-        return 0
-    weeks, extra = divmod(days, 7)
-    count = weeks * 5
-    for offset in range(1, extra + 1):
-        if (start + dt.timedelta(days=weeks * 7 + offset)).weekday() < 5:
-            count += 1
-    for year in range(start.year, end.year + 1):
-        holidays = _weekday_holidays(year)
-        count -= bisect.bisect_right(holidays, end) - bisect.bisect_right(holidays, start)
-    return count
-
-
 def working_days_in_stage(claim: Claim, today: dt.date | None = None) -> int:
-    return working_days_since(_local_date(claim.stage_changed_at), today or timezone.localdate())
+    return working_days_between(_local_date(claim.stage_changed_at), today or timezone.localdate())
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -905,25 +866,15 @@ def dashboard(scheme: Scheme) -> Dashboard:
     )
 
 
-def _working_days_before(day: dt.date, days: int) -> dt.date:
-    current = day
-    while days:
-        current -= dt.timedelta(days=1)
-        if is_working_day(current):
-            days -= 1
-    return current
-
-
 def overdue_claims(*, user: Any, today: dt.date) -> QuerySet[Claim]:
-    """The claims assigned to `user` that have waited on staff in one stage for more than
-    OVERDUE_WORKING_DAYS working days, oldest first."""
-    return overdue_queryset(today).filter(assigned_to=user).order_by("stage_changed_at")
+    """The claims assigned to `user` that are overdue (`overdue_q`) in a stage where
+    staff have the work to do, oldest first: the staff digest."""
+    return overdue_for_staff(today).filter(assigned_to=user).order_by("stage_changed_at")
 
 
-def overdue_queryset(today: dt.date) -> QuerySet[Claim]:
-    last_fresh_day = _working_days_before(today, settings.OVERDUE_WORKING_DAYS)
-    start_of_day = timezone.make_aware(dt.datetime.combine(last_fresh_day, dt.time.min))
-    return Claim.objects.filter(stage__in=WAITING_ON_STAFF, stage_changed_at__lt=start_of_day)
+def overdue_for_staff(today: dt.date) -> QuerySet[Claim]:
+    """Overdue claims (`overdue_q`) waiting on staff, not on the claimant."""
+    return Claim.objects.filter(overdue_q(today), stage__in=STAFF_STAGES)
 
 
 def paid_total(scheme: Scheme, *, exclude_claim_id: int | None = None) -> Decimal:
@@ -933,16 +884,3 @@ def paid_total(scheme: Scheme, *, exclude_claim_id: int | None = None) -> Decima
     if exclude_claim_id is not None:
         payments = payments.exclude(claim_id=exclude_claim_id)
     return payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-
-
-# Stages in which a claim waits on staff, not on the claimant.
-WAITING_ON_STAFF = (
-    Stage.SUBMITTED,
-    Stage.TRIAGE,
-    Stage.ASSESSMENT,
-    Stage.OFFER_PENDING_APPROVAL,
-    Stage.DECLINED,
-    Stage.REVIEW,
-    Stage.ACCEPTED,
-    Stage.PAYMENT_PENDING,
-)

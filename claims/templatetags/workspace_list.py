@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from claims.domain.money import format_money
 from claims.domain.stages import Stage
+from claims.domain.workdays import working_days_between
 from claims.models import ClaimFlag
 from claims.queries import selectors
 
@@ -77,7 +78,7 @@ def workspace_table(cl: Any) -> dict[str, Any]:
                 reference=reference,
                 claimant=escape(claim.full_name),
                 stage=escape(_STAGES.get(claim.stage, claim.stage)),
-                days=selectors.working_days_since(started, today),
+                days=working_days_between(started, today),
                 due=_due(due, overdue),
                 assigned=escape(names.get(claim.assigned_to_id, "—")),
                 amount=escape(format_money(claim.amount_claimed)),

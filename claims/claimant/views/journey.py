@@ -41,6 +41,7 @@ from claims.claimant.views.common import (
 )
 from claims.claimant.views.public import IDENTITY_KEY, send_access_link
 from claims.core import Actor, ClaimError
+from claims.domain.lost_time import lost_time_amount
 from claims.domain.uploads import MAX_FILES_PER_CLAIM, files_discarded_on_error
 from claims.models import AccessLink, Claim, HeadOfLoss, Scheme
 from config.security import client_ip
@@ -290,8 +291,8 @@ def _hours_estimate(scheme: Scheme, typed: str | None) -> str | None:
         hours = core.parse_hours(typed)
     except ClaimError:
         return None
-    without = core.lost_time_amount(scheme, hours, with_evidence=False)
-    with_evidence = core.lost_time_amount(scheme, hours, with_evidence=True)
+    without = lost_time_amount(scheme, hours, with_evidence=False)
+    with_evidence = lost_time_amount(scheme, hours, with_evidence=True)
     return (
         f"{hours.normalize():f} hours at £{scheme.lost_time_hourly_rate} an hour: "
         f"up to £{without:,.2f} without evidence, £{with_evidence:,.2f} with a log of your time."
