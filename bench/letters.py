@@ -33,8 +33,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from claims import outbox
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WORK = Path(tempfile.mkdtemp(prefix="redress-bench-letters-"))
@@ -172,6 +170,7 @@ def request_letters(claims: list, count: int) -> list[int]:
     """Ask for `count` settlement letters, as the bulk action does; queued on commit."""
     from django.db import transaction
 
+    from claims import outbox
     from claims.delivery import letters
     from claims.domain.stages import LetterKind
 

@@ -37,8 +37,6 @@ from typing import Any
 
 from celery import shared_task
 
-from claims import outbox
-
 ROOT = Path(__file__).resolve().parent.parent
 BANK_DETAILS_TEST_KEY = "6CmIZqLhUz-uvjHzYTikSl4vI9L8kqs3tWDpgX0_fg4="  # a throwaway key
 
@@ -204,6 +202,7 @@ class Bench:
         return rate
 
     def enqueue_cost(self) -> None:
+        from claims import outbox
         from config.celery import app
 
         up = []

@@ -51,8 +51,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from claims.actions import submission
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
@@ -376,6 +374,7 @@ def make_drafts(scheme: Any, count: int, *, first: int = 0) -> list[str]:
     from django.db import transaction
     from django.utils import timezone
 
+    from claims.actions import submission
     from claims.actions.access import SESSION_KEY
     from claims.core import Actor
     from claims.models import HeadOfLoss, RegisterEntry

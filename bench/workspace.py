@@ -51,8 +51,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from claims.actions import casework
-
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(ROOT), str(BENCH)]
@@ -276,6 +274,7 @@ def fill(claims: int) -> Dataset:
     from django.contrib.auth.models import Group, User
     from django.db import connection
 
+    from claims.actions import casework
     from claims.actions.demo import ClaimStaff, advance_claim_to, create_demo_scheme
     from claims.core import Actor
     from claims.domain import roles
