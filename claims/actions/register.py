@@ -157,26 +157,27 @@ class _CopyWriter:
 
 
 class _InsertWriter:
-    """Rows in batches of plain INSERTs (SQLite and any other database)."""
+    """Rows in batches through bulk_create (SQLite and any other database)."""
 
     def __init__(self, scheme_id: int) -> None:
-        fixed = _fixed_columns(scheme_id)
-        self.fixed = tuple(fixed.values())
-        self.buffer: list[tuple[Any, ...]] = []
-        table = RegisterEntry._meta.db_table
-        columns = ", ".join([*COLUMNS, *fixed])
-        marks = ", ".join(["%s"] * (len(COLUMNS) + len(fixed)))
-        self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+        self.scheme_id = scheme_id
+        self.created_at = timezone.now()
+        self.buffer: list[RegisterEntry] = []
 
     def write(self, values: tuple[str, ...]) -> None:
-        self.buffer.append((*values, *self.fixed))
+        self.buffer.append(
+            RegisterEntry(
+                scheme_id=self.scheme_id,
+                created_at=self.created_at,
+                **dict(zip(COLUMNS, values, strict=True)),
+            )
+        )
         if len(self.buffer) >= _BATCH:
             self.flush()
 
     def flush(self) -> None:
         if self.buffer:
-            with connection.cursor() as cursor:
-                cursor.executemany(self.sql, self.buffer)
+            RegisterEntry.objects.bulk_create(self.buffer, batch_size=_BATCH)
             self.buffer.clear()
 
     def close(self) -> None:
