@@ -373,6 +373,7 @@ def test_a_list_longer_than_the_count_cap_says_more_than_and_pages_only_that_far
     second = client.get(CLAIMS_LIST, {"p": "2"})
     beyond = client.get(CLAIMS_LIST, {"p": "3"})
 
+    assert first.context["cl"].paginator.count == 4  # counted no further than the cap
     assert "More than 3 claims" in first.content.decode()
     assert first.context["cl"].paginator.num_pages == 2  # the first 3 rows, 2 a page
     assert len(listed(second)) == 2

@@ -25,9 +25,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import flatatt
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -144,25 +144,9 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by().values("pk")  # type: ignore[attr-defined,no-any-return]
 
     @cached_property
-    def _capped(self) -> tuple[str, tuple[Any, ...], str] | None:
-        """The first CAP + 1 ids' query as SQL, compiled once for both the count and
-        the estimate's cache key, and the database it runs on; None for filters that
-        can match nothing (the ORM runs no query for those either)."""
-        ids = self._ids()[: self.CAP + 1]
-        try:
-            sql, params = ids.query.get_compiler(using=ids.db).as_sql()
-        except EmptyResultSet:
-            return None
-        return sql, tuple(params), ids.db
-
-    @cached_property
     def count(self) -> int:
-        if self._capped is None:
-            return 0
-        sql, params, using = self._capped
-        with connections[using].cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)  # noqa: S608  (the ORM's)
-            return int(cursor.fetchone()[0])
+        # The count of a sliced queryset: COUNT(*) over the first CAP + 1 ids.
+        return self._ids()[: self.CAP + 1].count()
 
     @cached_property
     def num_pages(self) -> int:
@@ -177,13 +161,13 @@ class CappedCountPaginator(Paginator):
     def estimate(self) -> int | None:
         """PostgreSQL's estimate of the rows past the cap, from EXPLAIN (no rows read);
         None when under the cap or on a database that gives none."""
-        if not self.capped or connection.vendor != "postgresql":
+        ids = self._ids()
+        if not self.capped or connections[ids.db].vendor != "postgresql":
             return None
         # An estimate of a list over a thousand long need not be read on every page:
-        # the same filters reuse it for a few minutes.
-        assert self._capped is not None  # capped: more than CAP rows were counted
-        sql, params, _ = self._capped
-        key = "redress:list-estimate:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+        # the same filters (the same query) reuse it for a few minutes.
+        query = repr(ids.query.sql_with_params())
+        key = "redress:list-estimate:" + hashlib.sha256(query.encode()).hexdigest()
         rows = caching.remembered(key, self.ESTIMATE_SECONDS, self._planner_rows)
         return rows if rows > self.CAP else None
 
