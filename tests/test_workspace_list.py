@@ -214,6 +214,68 @@ def test_the_claims_list_runs_the_same_queries_for_one_claim_as_for_many(
     assert len(listed(response)) == 7
 
 
+WORKSPACE_PAGES = {
+    "claims list": {},
+    "unassigned": {"queue": "unassigned"},
+    "my claims": {"queue": "mine"},
+    "overdue": {"queue": "overdue"},
+}
+
+
+def _workspace_claims(count: int, me: People, others: list[People]) -> list[Claim]:
+    """`count` claims across two schemes, for every queue: unassigned, mine, a
+    colleague's, and overdue ones; each flagged as sharing an email with the others, and
+    some flagged as high too."""
+    schemes = [SchemeFactory(), SchemeFactory()]
+    made = []
+    for number in range(count):
+        scheme = schemes[number % 2]
+        if number % 3 == 0:
+            claim = claim_in_stage(Stage.SUBMITTED, scheme=scheme, people=me)
+        elif number % 3 == 1:
+            claim = claim_in_stage(Stage.ASSESSMENT, scheme=scheme, people=me)
+        else:
+            colleague = others[number % len(others)]
+            claim = claim_in_stage(Stage.ASSESSMENT, scheme=scheme, people=colleague)
+        if number % 4 == 2:  # left waiting well past its service standard
+            waited = timezone.now() - dt.timedelta(days=60)
+            Claim.objects.filter(pk=claim.pk).update(stage_changed_at=waited)
+        if number % 3 == 0:
+            ClaimFlag.objects.create(claim=claim, kind=ClaimFlag.Kind.HIGH_AMOUNT, reason="High")
+        made.append(claim)
+    return made
+
+
+def test_every_workspace_page_runs_the_same_queries_for_a_few_claims_as_for_many(client, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    others = [People(), People()]
+    first = _workspace_claims(3, people, others)[0]
+    pages = {**WORKSPACE_PAGES, "reference search": {"q": first.reference}}
+    client.force_login(people.caseworker)
+
+    def queries_and_rows() -> dict[str, tuple[int, int]]:
+        found = {}
+        for name, query in pages.items():
+            client.get(CLAIMS_LIST, query)  # new staff and schemes: cached lists read again
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(CLAIMS_LIST, query)
+            assert response.status_code == 200, name
+            found[name] = (len(queries), len(listed(response)))
+        return found
+
+    few = queries_and_rows()
+    _workspace_claims(37, people, others)
+    many = queries_and_rows()
+
+    for name in pages:
+        assert many[name][0] == few[name][0], (name, few[name], many[name])
+    for name in WORKSPACE_PAGES:
+        assert many[name][1] > few[name][1] > 0, (name, few[name], many[name])
+    assert many["reference search"][1] == few["reference search"][1] == 1
+
+
 def test_the_claim_page_runs_the_same_queries_whatever_it_holds(
     client, people, django_assert_num_queries
 ):

@@ -235,19 +235,12 @@ class QuickSelect(forms.Select):
 
 
 class WorkspaceChangeList(ChangeList):
-    """The admin's ChangeList, fetching for the page only the columns the list shows:
-    a claim's long texts, its answers (JSON) and every scheme column would otherwise
-    be read and decoded for each of the fifty rows. Actions re-query in full."""
-
-    COLUMNS = (
-        "reference", "full_name", "stage", "stage_changed_at", "information_due", "scheme",
-        "assigned_to",
-    )  # fmt: skip
+    """The admin's ChangeList, fetching for the page only what the list's columns show
+    (selectors.claims_list_rows). Actions re-query in full."""
 
     def get_results(self, request: HttpRequest) -> None:
-        self.queryset = self.queryset.only(*self.COLUMNS)
+        self.queryset = selectors.claims_list_rows(self.queryset)
         super().get_results(request)
-        self.result_list = selectors.with_schemes(selectors.with_flags(list(self.result_list)))
 
     def get_query_string(
         self, new_params: dict[str, Any] | None = None, remove: Iterable[str] | None = None
@@ -293,15 +286,6 @@ class AssignForm(ActionForm):
     # Choices are filled per request (ClaimAdmin.changelist_view); the chosen person
     # is checked against the caseworkers when the action runs.
     assignee = forms.CharField(required=False, label="Caseworker", widget=QuickSelect)
-
-
-def _flag_badges(flags: list[tuple[str, str]]) -> str:
-    labels = dict(ClaimFlag.Kind.choices)
-    return format_html_join(
-        " ",
-        '<span class="redress-flag" title="{}">{}</span>',
-        ((reason, labels.get(kind, kind)) for kind, reason in flags),
-    )
 
 
 # --- The claim page's changes, each through one service -------------------------------
@@ -357,8 +341,9 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     search_help_text = "A reference (with or without hyphens), a name, an email or a postcode."
     ordering = ["-id"]
     list_per_page = 50
-    # No joins for the rows: schemes and names come from the cache (WorkspaceChangeList).
+    # The rows' joins and columns are chosen by selectors.claims_list_rows.
     list_select_related = ()
+    empty_value_display = "—"
     show_full_result_count = False
     # Counts beside each filter choice would each count a million rows.
     show_facets = admin.ShowFacets.NEVER
@@ -467,10 +452,12 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Flags")
     def flag_badges(self, claim: Claim) -> str:
-        flags = getattr(claim, "flag_list", None)
-        if flags is None:
-            flags = list(claim.flags.order_by("kind", "id").values_list("kind", "reason"))
-        return _flag_badges(flags)
+        # claim.flags.all(): the page's flags, fetched in kind order (claims_list_rows).
+        return format_html_join(
+            " ",
+            '<span class="redress-flag" title="{}">{}</span>',
+            ((flag.reason, flag.get_kind_display()) for flag in claim.flags.all()),
+        )
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         current = request.GET.get("queue", "")
