@@ -13,12 +13,9 @@ overwriting. Queries live in `claims.queries.selectors`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -29,7 +26,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.forms.utils import flatatt
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -40,7 +36,6 @@ from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.debug import sensitive_variables
 
 from claims.actions import access_audit, casework, offers, payments
@@ -212,28 +207,6 @@ class SchemeFilter(admin.SimpleListFilter):
         return queryset.filter(scheme_id=int(value)) if value and value.isdecimal() else queryset
 
 
-SELECTED = " selected"
-
-
-class QuickSelect(forms.Select):
-    """A select written in one pass instead of through a template per option: the
-    claims list draws two of them on every page. Flat choices only."""
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        chosen = {str(v) for v in self.format_value(value)}
-        # html.escape (what Django's escape calls) straight, without format_html's
-        # checks for lazy and safe strings on every option: labels are plain text.
-        options = "".join(
-            f'<option value="{escape(str(key))}"{SELECTED if str(key) in chosen else ""}>'
-            f"{escape(str(label))}</option>"
-            for key, label in self.choices
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308
-
-
 class WorkspaceChangeList(ChangeList):
     """The admin's ChangeList, fetching for the page only what the list's columns show
     (selectors.claims_list_rows). Actions re-query in full."""
@@ -242,50 +215,11 @@ class WorkspaceChangeList(ChangeList):
         self.queryset = selectors.claims_list_rows(self.queryset)
         super().get_results(request)
 
-    def get_query_string(
-        self, new_params: dict[str, Any] | None = None, remove: Iterable[str] | None = None
-    ) -> str:
-        """The admin's, with each key=value pair encoded once a process rather than once
-        a link: a list page draws about a hundred links (filters, sorting, pages), all
-        but one or two of whose pairs are the page's own."""
-        params: dict[str, Any] = self.filter_params.copy()
-        for prefix in remove or ():
-            for key in [k for k in params if k.startswith(prefix)]:
-                del params[key]
-        for key, value in (new_params or {}).items():
-            if value is None:
-                params.pop(key, None)
-            else:
-                params[key] = value
-        pairs: list[str] = []
-        for key, value in sorted(params.items()):
-            # As django.utils.http.urlencode: a string, or anything not iterable, is one.
-            iterable = hasattr(value, "__iter__") and not isinstance(value, str | bytes)
-            items: Iterable[Any] = value if iterable else [value]
-            for item in items:
-                if isinstance(item, str):
-                    pairs.append(_query_pair(key, item))
-                else:
-                    pairs.append(urlencode([(key, item if isinstance(item, bytes) else str(item))]))
-        return "?" + "&".join(pairs)
-
-
-def _query_pair(key: str, value: str) -> str:
-    if len(key) + len(value) > 200:  # a long search: not worth keeping
-        return urlencode([(key, value)])
-    return _short_query_pair(key, value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _short_query_pair(key: str, value: str) -> str:
-    return urlencode([(key, value)])
-
 
 class AssignForm(ActionForm):
-    action = forms.ChoiceField(label="Action:", widget=QuickSelect)
     # Choices are filled per request (ClaimAdmin.changelist_view); the chosen person
     # is checked against the caseworkers when the action runs.
-    assignee = forms.CharField(required=False, label="Caseworker", widget=QuickSelect)
+    assignee = forms.CharField(required=False, label="Caseworker", widget=forms.Select)
 
 
 # --- The claim page's changes, each through one service -------------------------------
@@ -452,7 +386,8 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Flags")
     def flag_badges(self, claim: Claim) -> str:
-        # claim.flags.all(): the page's flags, fetched in kind order (claims_list_rows).
+        # all(), not order_by(): the page's flags are prefetched in kind order
+        # (selectors.claims_list_rows), and order_by() would query again for each row.
         return format_html_join(
             " ",
             '<span class="redress-flag" title="{}">{}</span>',
