@@ -24,6 +24,7 @@ from django.db.models import (
     Exists,
     Model,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -207,29 +208,29 @@ def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
 
 
 def claims_list(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-    """The claims list's rows with their total claimed. Their schemes and assignees'
-    names come from the cache (`with_schemes`, `staff_names`), not from joins: each
-    joined row would build a scheme and a user for every claim on the page."""
+    """The claims list's claims with their total claimed: what its filters, search,
+    sorting and actions work on."""
     return with_amount_claimed(queryset)
 
 
-def with_flags(claims: list[Claim]) -> list[Claim]:
-    """Each claim given `flag_list`, its flags as (kind, reason) in kind order, in one
-    plain query for the lot (most have none)."""
-    found: dict[int, list[tuple[str, str]]] = {claim.pk: [] for claim in claims}
-    if found:
-        marks = ", ".join(["%s"] * len(found))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT claim_id, kind, reason FROM claims_claimflag "  # noqa: S608  (marks only)
-                f"WHERE claim_id IN ({marks}) ORDER BY kind, id",
-                list(found),
-            )
-            for claim_id, kind, reason in cursor.fetchall():
-                found[claim_id].append((kind, reason))
-    for claim in claims:
-        claim.flag_list = found[claim.pk]  # type: ignore[attr-defined]
-    return claims
+# What the list's columns read, and nothing else: a claim's long texts, its answers
+# (JSON) and the scheme's and user's other columns would otherwise be read and
+# decoded for every row on the page.
+LIST_COLUMNS = (
+    "reference", "full_name", "stage", "stage_changed_at", "information_due",
+    "scheme__accept_by_working_days", "assigned_to__username",
+)  # fmt: skip
+
+
+def claims_list_rows(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+    """The claims list's page of rows: the scheme (for the due-by date) and assignee
+    joined, and the flags fetched in one query for the page, in kind order."""
+    flags = ClaimFlag.objects.order_by("kind", "id").only("claim", "kind", "reason")
+    return (
+        queryset.select_related("scheme", "assigned_to")
+        .only(*LIST_COLUMNS)
+        .prefetch_related(Prefetch("flags", queryset=flags))
+    )
 
 
 def caseworkers() -> QuerySet[Any]:
@@ -600,14 +601,6 @@ def _select(model: type[Model], where: str, order_by: str) -> str:
 
 def rows(model: type[M], where: str, order_by: str, *params: Any) -> list[M]:
     return list(model._default_manager.raw(_select(model, where, order_by), params))
-
-
-def with_schemes(claims: list[Claim]) -> list[Claim]:
-    """Each claim given its scheme from the cache (`schemes`), not a join."""
-    by_id = schemes() if claims else {}
-    for claim in claims:
-        claim.scheme = by_id.get(claim.scheme_id) or scheme_by_id(claim.scheme_id)
-    return claims
 
 
 def staff_names() -> dict[int, str]:

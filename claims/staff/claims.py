@@ -13,23 +13,19 @@ overwriting. Queries live in `claims.queries.selectors`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.forms.utils import flatatt
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -40,7 +36,6 @@ from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.debug import sensitive_variables
 
 from claims.actions import access_audit, casework, offers, payments
@@ -144,25 +139,9 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by().values("pk")  # type: ignore[attr-defined,no-any-return]
 
     @cached_property
-    def _capped(self) -> tuple[str, tuple[Any, ...], str] | None:
-        """The first CAP + 1 ids' query as SQL, compiled once for both the count and
-        the estimate's cache key, and the database it runs on; None for filters that
-        can match nothing (the ORM runs no query for those either)."""
-        ids = self._ids()[: self.CAP + 1]
-        try:
-            sql, params = ids.query.get_compiler(using=ids.db).as_sql()
-        except EmptyResultSet:
-            return None
-        return sql, tuple(params), ids.db
-
-    @cached_property
     def count(self) -> int:
-        if self._capped is None:
-            return 0
-        sql, params, using = self._capped
-        with connections[using].cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)  # noqa: S608  (the ORM's)
-            return int(cursor.fetchone()[0])
+        # The count of a sliced queryset: COUNT(*) over the first CAP + 1 ids.
+        return self._ids()[: self.CAP + 1].count()
 
     @cached_property
     def num_pages(self) -> int:
@@ -177,13 +156,13 @@ class CappedCountPaginator(Paginator):
     def estimate(self) -> int | None:
         """PostgreSQL's estimate of the rows past the cap, from EXPLAIN (no rows read);
         None when under the cap or on a database that gives none."""
-        if not self.capped or connection.vendor != "postgresql":
+        ids = self._ids()
+        if not self.capped or connections[ids.db].vendor != "postgresql":
             return None
         # An estimate of a list over a thousand long need not be read on every page:
-        # the same filters reuse it for a few minutes.
-        assert self._capped is not None  # capped: more than CAP rows were counted
-        sql, params, _ = self._capped
-        key = "redress:list-estimate:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+        # the same filters (the same query) reuse it for a few minutes.
+        query = repr(ids.query.sql_with_params())
+        key = "redress:list-estimate:" + hashlib.sha256(query.encode()).hexdigest()
         rows = caching.remembered(key, self.ESTIMATE_SECONDS, self._planner_rows)
         return rows if rows > self.CAP else None
 
@@ -228,96 +207,19 @@ class SchemeFilter(admin.SimpleListFilter):
         return queryset.filter(scheme_id=int(value)) if value and value.isdecimal() else queryset
 
 
-SELECTED = " selected"
-
-
-class QuickSelect(forms.Select):
-    """A select written in one pass instead of through a template per option: the
-    claims list draws two of them on every page. Flat choices only."""
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        chosen = {str(v) for v in self.format_value(value)}
-        # html.escape (what Django's escape calls) straight, without format_html's
-        # checks for lazy and safe strings on every option: labels are plain text.
-        options = "".join(
-            f'<option value="{escape(str(key))}"{SELECTED if str(key) in chosen else ""}>'
-            f"{escape(str(label))}</option>"
-            for key, label in self.choices
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308
-
-
 class WorkspaceChangeList(ChangeList):
-    """The admin's ChangeList, fetching for the page only the columns the list shows:
-    a claim's long texts, its answers (JSON) and every scheme column would otherwise
-    be read and decoded for each of the fifty rows. Actions re-query in full."""
-
-    COLUMNS = (
-        "reference", "full_name", "stage", "stage_changed_at", "information_due", "scheme",
-        "assigned_to",
-    )  # fmt: skip
+    """The admin's ChangeList, fetching for the page only what the list's columns show
+    (selectors.claims_list_rows). Actions re-query in full."""
 
     def get_results(self, request: HttpRequest) -> None:
-        self.queryset = self.queryset.only(*self.COLUMNS)
+        self.queryset = selectors.claims_list_rows(self.queryset)
         super().get_results(request)
-        self.result_list = selectors.with_schemes(selectors.with_flags(list(self.result_list)))
-
-    def get_query_string(
-        self, new_params: dict[str, Any] | None = None, remove: Iterable[str] | None = None
-    ) -> str:
-        """The admin's, with each key=value pair encoded once a process rather than once
-        a link: a list page draws about a hundred links (filters, sorting, pages), all
-        but one or two of whose pairs are the page's own."""
-        params: dict[str, Any] = self.filter_params.copy()
-        for prefix in remove or ():
-            for key in [k for k in params if k.startswith(prefix)]:
-                del params[key]
-        for key, value in (new_params or {}).items():
-            if value is None:
-                params.pop(key, None)
-            else:
-                params[key] = value
-        pairs: list[str] = []
-        for key, value in sorted(params.items()):
-            # As django.utils.http.urlencode: a string, or anything not iterable, is one.
-            iterable = hasattr(value, "__iter__") and not isinstance(value, str | bytes)
-            items: Iterable[Any] = value if iterable else [value]
-            for item in items:
-                if isinstance(item, str):
-                    pairs.append(_query_pair(key, item))
-                else:
-                    pairs.append(urlencode([(key, item if isinstance(item, bytes) else str(item))]))
-        return "?" + "&".join(pairs)
-
-
-def _query_pair(key: str, value: str) -> str:
-    if len(key) + len(value) > 200:  # a long search: not worth keeping
-        return urlencode([(key, value)])
-    return _short_query_pair(key, value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _short_query_pair(key: str, value: str) -> str:
-    return urlencode([(key, value)])
 
 
 class AssignForm(ActionForm):
-    action = forms.ChoiceField(label="Action:", widget=QuickSelect)
     # Choices are filled per request (ClaimAdmin.changelist_view); the chosen person
     # is checked against the caseworkers when the action runs.
-    assignee = forms.CharField(required=False, label="Caseworker", widget=QuickSelect)
-
-
-def _flag_badges(flags: list[tuple[str, str]]) -> str:
-    labels = dict(ClaimFlag.Kind.choices)
-    return format_html_join(
-        " ",
-        '<span class="redress-flag" title="{}">{}</span>',
-        ((reason, labels.get(kind, kind)) for kind, reason in flags),
-    )
+    assignee = forms.CharField(required=False, label="Caseworker", widget=forms.Select)
 
 
 # --- The claim page's changes, each through one service -------------------------------
@@ -373,8 +275,9 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     search_help_text = "A reference (with or without hyphens), a name, an email or a postcode."
     ordering = ["-id"]
     list_per_page = 50
-    # No joins for the rows: schemes and names come from the cache (WorkspaceChangeList).
+    # The rows' joins and columns are chosen by selectors.claims_list_rows.
     list_select_related = ()
+    empty_value_display = "—"
     show_full_result_count = False
     # Counts beside each filter choice would each count a million rows.
     show_facets = admin.ShowFacets.NEVER
@@ -483,10 +386,13 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Flags")
     def flag_badges(self, claim: Claim) -> str:
-        flags = getattr(claim, "flag_list", None)
-        if flags is None:
-            flags = list(claim.flags.order_by("kind", "id").values_list("kind", "reason"))
-        return _flag_badges(flags)
+        # all(), not order_by(): the page's flags are prefetched in kind order
+        # (selectors.claims_list_rows), and order_by() would query again for each row.
+        return format_html_join(
+            " ",
+            '<span class="redress-flag" title="{}">{}</span>',
+            ((flag.reason, flag.get_kind_display()) for flag in claim.flags.all()),
+        )
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         current = request.GET.get("queue", "")
