@@ -113,6 +113,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 # Widgets render from our templates/ too (claims/widgets/…), falling back to Django's.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
+# No "loaders": Django then wraps its loaders in the cached loader, so each template is
+# read and compiled once a process (tests/test_production_settings.py holds this).
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

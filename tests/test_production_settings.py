@@ -122,6 +122,29 @@ EXPECTED_QUEUES = {
 }
 
 
+LOADERS = """
+import json
+from django.template import engines
+def name(loader):
+    return type(loader).__module__ + "." + type(loader).__name__
+loaders = engines["django"].engine.template_loaders
+print(json.dumps([[name(c), *map(name, c.loaders)] for c in loaders]))
+"""
+
+
+def test_production_compiles_each_template_once_with_the_cached_loader() -> None:
+    result = start_django({}, LOADERS)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        [
+            "django.template.loaders.cached.Loader",
+            "django.template.loaders.filesystem.Loader",
+            "django.template.loaders.app_directories.Loader",
+        ]
+    ]
+
+
 def queue_of(task_name: str) -> str:
     return str(app.amqp.router.route({}, task_name)["queue"].name)
 

@@ -8,13 +8,25 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims.actions import casework
 from claims.core import Actor
 from claims.domain import roles
-from claims.domain.stages import Stage
-from claims.models import Claim, HeadOfLoss
+from claims.domain.stages import ActorKind, ItemResponse, Stage
+from claims.models import (
+    AuditEvent,
+    Claim,
+    ClaimFlag,
+    Evidence,
+    HeadOfLoss,
+    InternalNote,
+    Message,
+    Offer,
+    OfferItem,
+)
 from tests.factories import LARGE_LOSS, People, SchemeFactory, assess_all, claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db
@@ -443,3 +455,134 @@ def test_a_claim_that_does_not_exist_sends_the_caseworker_back_with_a_message(cl
 
     assert response.status_code == 200
     assert "doesn’t exist" in flash(response)
+
+
+# --- what the page costs -----------------------------------------------------------
+
+
+def _a_long_history(claim: Claim, people: People) -> None:
+    """Take a claim in assessment to 200 events, 20 heads of loss (some with evidence,
+    assessed by different people), 30 messages, notes and flags, the rows naming
+    several members of staff."""
+    hands = [people.caseworker, people.senior, staff(roles.CASEWORKER), staff(roles.CASEWORKER)]
+    band = claim.scheme.distress_bands.order_by("position").first()
+    heads = HeadOfLoss.objects.bulk_create(
+        HeadOfLoss(
+            claim=claim,
+            category=HeadOfLoss.Category.DISTRESS if n == 0 else HeadOfLoss.Category.BANK_CHARGES,
+            amount_claimed=Decimal("25.00") + n,
+            description=f"Head {n}",
+            amount_allowed=Decimal("20.00") if n % 2 else None,
+            assessed_by=hands[n % 4] if n % 2 else None,
+            distress_band=band if n == 0 else None,
+        )
+        for n in range(19)
+    )
+    Evidence.objects.bulk_create(
+        Evidence(
+            claim=claim,
+            head_of_loss=head,
+            file=f"evidence/{claim.pk}/{n}",
+            original_name=f"statement-{n}.pdf",
+            content_type="application/pdf",
+            size=1000,
+            sha256=f"{n:064d}",
+        )
+        for n, head in enumerate(heads[:10])
+    )
+    Message.objects.bulk_create(
+        Message(
+            claim=claim,
+            direction=Message.Direction.TO_CLAIMANT if n % 2 else Message.Direction.FROM_CLAIMANT,
+            author=hands[n % 4] if n % 2 else None,
+            body=f"Message {n}",
+        )
+        for n in range(30)
+    )
+    InternalNote.objects.bulk_create(
+        InternalNote(claim=claim, author=hands[n % 4], text=f"Note {n}") for n in range(12)
+    )
+    other = claim_in_stage(Stage.SUBMITTED, people=people)
+    ClaimFlag.objects.bulk_create(
+        [
+            ClaimFlag(claim=claim, kind=ClaimFlag.Kind.SAME_EMAIL, reason="x", related_claim=other),
+            ClaimFlag(claim=claim, kind=ClaimFlag.Kind.HIGH_AMOUNT, reason="y"),
+        ]
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            claim=claim,
+            action="note" if n % 2 else "assess_head",
+            actor_kind=ActorKind.STAFF if n % 3 else ActorKind.CLAIMANT,
+            actor=hands[n % 4] if n % 3 else None,
+            reason=f"Event {n}",
+            data={"n": n},
+        )
+        for n in range(200 - claim.events.count())
+    )
+
+
+def _queries_for_the_page(client, claim: Claim) -> int:
+    # Once first, so that what every page shares (permissions, the scheme, the fund)
+    # is in the cache for both claims alike.
+    client.get(page_url(claim))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page_url(claim)).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_the_claim_page_makes_as_many_queries_for_a_long_history_as_for_a_short_one(
+    client, people, role
+):
+    short = claim_in_stage(Stage.ASSESSMENT, people=people)
+    long = claim_in_stage(Stage.ASSESSMENT, people=people)
+    _a_long_history(long, people)
+    assert short.events.count() == 5
+    assert (long.events.count(), long.heads_of_loss.count(), long.messages.count()) == (
+        200,
+        20,
+        30,
+    )
+    client.force_login(staff(role))
+
+    assert _queries_for_the_page(client, short) == _queries_for_the_page(client, long)
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_the_claim_page_makes_as_many_queries_for_many_offers_as_for_one(client, people, role):
+    one = claim_in_stage(Stage.REVIEW, people=people)
+    many = claim_in_stage(Stage.REVIEW, people=people)
+    hands = [people.caseworker, people.senior, staff(roles.SENIOR_CASEWORKER)]
+    heads = [
+        many.heads_of_loss.get(),
+        *HeadOfLoss.objects.bulk_create(
+            HeadOfLoss(
+                claim=many,
+                category=HeadOfLoss.Category.BANK_CHARGES,
+                amount_claimed=Decimal("25.00"),
+                amount_allowed=Decimal("25.00"),
+                assessed_by=hands[n % 3],
+            )
+            for n in range(19)
+        ),
+    ]
+    for version in (2, 3, 4):  # revisions proposed and sent back
+        offer = Offer.objects.create(
+            claim=many, version=version, total=Decimal("100.00"), proposed_by=hands[version % 3]
+        )
+        OfferItem.objects.bulk_create(
+            OfferItem(
+                offer=offer,
+                head_of_loss=head,
+                category=head.category,
+                amount_claimed=head.amount_claimed,
+                amount_offered=head.amount_claimed,
+                assessed_by=hands[n % 3],
+                response=ItemResponse.DISPUTED if n % 2 else "",
+            )
+            for n, head in enumerate(heads)
+        )
+    client.force_login(staff(role))
+
+    assert _queries_for_the_page(client, one) == _queries_for_the_page(client, many)

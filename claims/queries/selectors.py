@@ -14,15 +14,13 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
     Exists,
-    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -34,7 +32,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from claims.core import lost_time_amount
+from claims import core
+from claims.core import Actor, ClaimError, lost_time_amount
 from claims.domain.money import round_money
 from claims.domain.stages import (
     TERMINAL_STAGES,
@@ -59,8 +58,6 @@ from claims.models import (
     Offer,
     OfferItem,
     Payment,
-    PaymentBatch,
-    RegisterEntry,
     Scheme,
 )
 from claims.queries.partial import part_fund_figures
@@ -69,8 +66,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     User = AbstractBaseUser | AnonymousUser
-
-M = TypeVar("M", bound=Model)
 
 # --- Deadlines ------------------------------------------------------------------
 
@@ -421,8 +416,20 @@ _SAME_BUTTON = {
 }
 # Made from a payment batch (claims.actions.payments), never by a button on one claim.
 PAYMENT_TRANSITIONS = frozenset({"payment_queue", "payment_confirm", "payment_fail"})
-_REVIEW_DECISIONS = {"review_revise", "review_uphold"}
-_REJECTION_DECISIONS = {"rejection_review_uphold", "rejection_review_reopen"}
+# The moves claims.core's four-eyes checks may refuse, by the check that decides.
+_FOUR_EYES_CHECKS = {
+    "offer_approve": "approve",
+    "review_revise": "review",
+    "review_uphold": "review",
+    "rejection_review_uphold": "rejection",
+    "rejection_review_reopen": "rejection",
+}
+
+
+def event_label(action: str) -> str:
+    """What the claim page's timeline calls an audit event's action."""
+    label = EVENT_LABELS.get(action, TRANSITION_LABELS.get(action, action.replace("_", " ")))
+    return label.capitalize()
 
 
 @dataclass(frozen=True)
@@ -433,60 +440,51 @@ class Action:
     reason_label: str
 
 
-def _four_eyes_refusal(
-    name: str,
-    user: Any,
-    offers: list[Offer],
-    items: dict[int, list[OfferItem]],
-    events: list[AuditEvent],
-) -> str:
-    """Why the rulebook (claims.core) would refuse `user` the move `name`, worked out from
-    what the claim page already read; "" if it would not. The service checks again."""
+class FourEyes:
+    """Why claims.core would refuse `user` a move on a claim because of who they are:
+    the proposer or an assessor approving an offer, someone who shaped or approved the
+    offer under review deciding the review, the rejecter reviewing the rejection. Asked
+    of core's own checks (a refusal is their ClaimError's message), each once, with the
+    offers the page read; the service asks again when the button is pressed."""
 
-    def shapers(offer: Offer) -> set[int]:
-        ids = {offer.proposed_by_id}
-        ids.update(item.assessed_by_id for item in items.get(offer.pk, []) if item.assessed_by_id)
-        return ids
+    def __init__(self, claim: Claim, user: Any, offers: list[Offer]) -> None:
+        self.claim = claim
+        self.actor = Actor.staff(user)
+        # Newest first, each with its items: what core's checks read of an offer.
+        self.offers = offers
+        self._asked: dict[str, str] = {}
 
-    def deciders(offer: Offer) -> set[int]:
-        approver = {offer.approved_by_id} if offer.approved_by_id is not None else set()
-        return shapers(offer) | approver
+    def refusal(self, name: str) -> str:
+        """Why `name` would be refused, or "" if it would not."""
+        check = _FOUR_EYES_CHECKS.get(name)
+        if check is None:
+            return ""
+        if check not in self._asked:
+            try:
+                self._ask(check)
+            except ClaimError as refused:
+                self._asked[check] = refused.message
+            else:
+                self._asked[check] = ""
+        return self._asked[check]
 
-    made = [offer for offer in offers if offer.made_at is not None]
-    if name == "offer_approve" and offers:
-        if user.pk in shapers(offers[0]):
-            return (
-                "You assessed or proposed this offer, so another senior caseworker must approve it."
-            )
-        if made and made[0].version < offers[0].version and user.pk in deciders(made[0]):
-            return (
-                "You assessed, proposed or approved the offer under review, so another senior "
-                "caseworker must approve its revision."
-            )
-    if name in _REVIEW_DECISIONS and made and user.pk in deciders(made[0]):
-        return (
-            "You assessed, proposed or approved the offer under review, so another senior "
-            "caseworker must decide it."
-        )
-    if name in _REJECTION_DECISIONS:
-        rejecters = {event.actor_id for event in events if event.action == "triage_reject"}
-        if user.pk in rejecters:
-            return (
-                "You rejected this claim, so another senior caseworker must review the rejection."
-            )
-    return ""
+    def _ask(self, check: str) -> None:
+        made = [offer for offer in self.offers if offer.made_at is not None]
+        if check == "approve" and self.offers:
+            offer = self.offers[0]  # core.current_offer
+            # If it revises a reviewed offer, that is the newest one made before it
+            # (claims.actions.offers.offer_approve).
+            under_review = next((o for o in made if o.version < offer.version), None)
+            core.check_may_approve(offer, self.actor, under_review=under_review)
+        elif check == "review" and made:
+            core.check_may_review(made[0], self.actor)  # core.offer_under_review
+        elif check == "rejection":
+            core.check_may_review_rejection(self.claim, self.actor)
 
 
-def available_actions(
-    claim: Claim,
-    user: Any,
-    offers: list[Offer],
-    items: dict[int, list[OfferItem]],
-    events: list[AuditEvent] | None = None,
-) -> tuple[list[Action], str]:
+def available_actions(claim: Claim, user: Any, four_eyes: FourEyes) -> tuple[list[Action], str]:
     """The moves this user may make on this claim now, and why a four-eyes move is
-    missing if it is. `offers` newest first; `items` each offer's items by its id;
-    `events` the claim's history, oldest first."""
+    missing if it is."""
     actions: list[Action] = []
     seen: set[str] = set()
     held_back = ""
@@ -500,7 +498,7 @@ def available_actions(
         if name in seen:
             continue
         seen.add(name)
-        refusal = _four_eyes_refusal(name, user, offers, items, events or [])
+        refusal = four_eyes.refusal(name)
         if refusal:
             held_back = refusal
             continue
@@ -526,11 +524,13 @@ class HeadRow:
 
 @dataclass
 class ClaimPage:
+    """What the claim page shows besides the claim's own fields (the admin's read-only
+    form shows those). People are their users, read with the rows that name them."""
+
     claim: Claim
     heads: list[HeadRow]
-    evidence: list[Evidence]
-    offers: list[Offer]
-    offer_items: dict[int, list[OfferItem]]  # each offer's items, by the offer's id
+    evidence: list[Evidence]  # each with its head of loss, if it has one
+    offers: list[Offer]  # newest first, each with its items (offer.items.all())
     events: list[AuditEvent]
     notes: list[InternalNote]
     messages: list[Message]
@@ -549,23 +549,17 @@ class ClaimPage:
     days_in_stage: int
     due_by: dt.date | None
     overdue: bool
-    names: dict[int, str]  # the name the pages give each user, by id
-    register_entry: RegisterEntry | None = None
-    bank_details: Any = None
+    bank_details: BankDetails | None = None
     letters: list[Letter] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
-    batches: dict[int, PaymentBatch] = field(default_factory=dict)
-
-    def name(self, user_id: int | None) -> str:
-        return self.names.get(user_id, "") if user_id else ""
+    payments: list[Payment] = field(default_factory=list)  # each with its batch
 
     @property
-    def assigned_name(self) -> str:
-        return self.name(self.claim.assigned_to_id)
-
-    @property
-    def bank_confirmed_by(self) -> str:
-        return self.name(self.bank_details.confirmed_by_id) if self.bank_details else ""
+    def band_rows(self) -> list[tuple[DistressBand, Decimal | None, bool]]:
+        """Each band, the award it suggests for this claim and whether a head chose it."""
+        chosen = {row.head.distress_band_id for row in self.heads}
+        return [
+            (band, self.band_suggestions.get(band.pk), band.pk in chosen) for band in self.bands
+        ]
 
 
 def suggested_award(band: DistressBand, claimed: Decimal | None = None) -> Decimal:
@@ -585,62 +579,13 @@ def sees_bank_details(user: Any) -> bool:
     return any(user.has_perm(f"claims.{p}") for p in ("view_payment_details", "assess_claim"))
 
 
-# The claim page reads a dozen short lists. Compiling each one through the ORM took
-# more of a page's time than PostgreSQL took to answer all of them, so each is one
-# plain SELECT of its model's own columns, built once per process, with no joins:
-# people's names come from the cached `staff_names`, schemes and bands from the
-# cache too. Model.objects.raw still gives model instances, converted as the ORM
-# converts them. `where` and `order_by` are written here, never taken from a request.
-@functools.cache
-def _select(model: type[Model], where: str, order_by: str) -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
-    table = quote(model._meta.db_table)
-    return f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order_by}"  # noqa: S608
-
-
-def rows(model: type[M], where: str, order_by: str, *params: Any) -> list[M]:
-    return list(model._default_manager.raw(_select(model, where, order_by), params))
-
-
-def staff_names() -> dict[int, str]:
-    """Each user's name as the pages show it, kept in the cache until anyone's role or
-    account changes. Only staff have accounts: claimants sign in by emailed links."""
-
-    from claims.queries import caching
-
-    return caching.cached(
-        "redress:staff-names",
-        caching.ROLES,
-        lambda: {user.pk: str(user) for user in get_user_model().objects.all()},
-    )
-
-
-def schemes() -> dict[int, Scheme]:
-    """Every scheme by id, kept in the cache in one entry (a deployment runs a few)
-    until a scheme or band changes: a list of claims from many schemes reads them with
-    one query, or none. Read-only: the same objects serve every request in the process
-    (claims.queries.caching), so nothing may change, save or refresh them."""
-    from claims.queries import caching
-
-    return caching.cached(
-        "redress:schemes", caching.SCHEMES, lambda: {s.pk: s for s in Scheme.objects.all()}
-    )
-
-
-def scheme_by_id(scheme_id: int) -> Scheme:
-    found = schemes().get(scheme_id)
-    return found if found is not None else Scheme.objects.get(pk=scheme_id)
-
-
-def claim_for_page(claim_id: int) -> Claim:
-    """The claim with its scheme. Raises Claim.DoesNotExist."""
-    found = rows(Claim, "id = %s", "id", claim_id)
-    if not found:
-        raise Claim.DoesNotExist(f"No claim {claim_id}.")
-    claim = found[0]
-    claim.scheme = scheme_by_id(claim.scheme_id)
-    return claim
+def claim_for_page(claim_id: int, user: Any) -> Claim:
+    """The claim with what its page shows of it: its scheme, its caseworker and, for a
+    role that sees the register, its register entry. Raises Claim.DoesNotExist."""
+    related = ["scheme", "assigned_to"]
+    if user.has_perm("claims.view_registerentry"):
+        related.append("register_entry")
+    return Claim.objects.select_related(*related).get(pk=claim_id)
 
 
 def distress_bands(scheme: Scheme) -> list[DistressBand]:
@@ -666,11 +611,34 @@ def _lost_time(row: HeadRow, scheme: Scheme) -> None:
     )
 
 
-def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPage:
-    """Everything the claim page shows, in a fixed number of queries; sections a role
-    may not see are not fetched at all. `claim`, if given, is claim_for_page's."""
-    if claim is None or claim.pk != claim_id:
-        claim = claim_for_page(claim_id)
+def _heads(claim: Claim, evidence: list[Evidence]) -> list[HeadRow]:
+    """The claim's heads of loss, each with its evidence; each piece of evidence given
+    its head, read here once rather than joined again."""
+    heads = list(
+        HeadOfLoss.objects.filter(claim=claim)
+        .select_related("assessed_by", "distress_band")
+        .order_by("id")
+    )
+    by_id = {head.pk: head for head in heads}
+    by_head: dict[int, list[Evidence]] = {}
+    for item in evidence:
+        if item.head_of_loss_id in by_id:
+            item.head_of_loss = by_id[item.head_of_loss_id]
+            by_head.setdefault(item.head_of_loss_id, []).append(item)
+    rows = []
+    for head in heads:
+        row = HeadRow(head=head, evidence=by_head.get(head.pk, []))
+        if head.category == HeadOfLoss.Category.TIME_SPENT and head.hours is not None:
+            _lost_time(row, claim.scheme)
+        rows.append(row)
+    return rows
+
+
+def claim_page(claim: Claim, user: Any) -> ClaimPage:
+    """Everything the claim page shows besides the claim's fields, in a number of
+    queries that does not grow with the claim's history: one a list, the people each
+    row names joined to it. Sections a role may not see are not read at all. `claim`
+    is claim_for_page's."""
     scheme = claim.scheme
     perms = user.get_all_permissions()
     sees_case = "claims.view_headofloss" in perms
@@ -678,51 +646,59 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
     evidence: list[Evidence] = []
     if sees_case:
         if "claims.view_evidence" in perms:
-            evidence = rows(Evidence, "claim_id = %s", "uploaded_at, id", claim_id)
-        by_head: dict[int | None, list[Evidence]] = {}
-        for item in evidence:
-            by_head.setdefault(item.head_of_loss_id, []).append(item)
-        for head in rows(HeadOfLoss, "claim_id = %s", "id", claim_id):
-            row = HeadRow(head=head, evidence=by_head.get(head.pk, []))
-            if head.category == HeadOfLoss.Category.TIME_SPENT and head.hours is not None:
-                _lost_time(row, scheme)
-            heads.append(row)
+            evidence = list(Evidence.objects.filter(claim=claim).order_by("uploaded_at", "id"))
+        heads = _heads(claim, evidence)
     offers: list[Offer] = []
-    offer_items: dict[int, list[OfferItem]] = {}
     if "claims.view_offer" in perms:
-        offers = rows(Offer, "claim_id = %s", "version DESC", claim_id)
-        in_claim = "offer_id IN (SELECT id FROM claims_offer WHERE claim_id = %s)"
-        for offer_item in rows(OfferItem, in_claim, "offer_id, id", claim_id):
-            offer_items.setdefault(offer_item.offer_id, []).append(offer_item)
+        items = OfferItem.objects.select_related("assessed_by").order_by("id")
+        offers = list(
+            Offer.objects.filter(claim=claim)
+            .select_related("proposed_by", "approved_by")
+            .prefetch_related(Prefetch("items", queryset=items))
+            .order_by("-version")
+        )
     events: list[AuditEvent] = []
     if "claims.view_auditevent" in perms:
-        events = rows(AuditEvent, "claim_id = %s", "created_at, id", claim_id)
+        # The timeline shows no event's data, which can be long.
+        events = list(
+            AuditEvent.objects.filter(claim=claim)
+            .select_related("actor")
+            .defer("data")
+            .order_by("created_at", "id")
+        )
     notes: list[InternalNote] = []
     if "claims.view_internalnote" in perms:
-        notes = rows(InternalNote, "claim_id = %s", "created_at, id", claim_id)
-    messages = rows(Message, "claim_id = %s", "created_at, id", claim_id) if sees_case else []
-    flags = rows(ClaimFlag, "claim_id = %s", "kind, id", claim_id) if sees_case else []
-    bands = distress_bands(scheme) if sees_case else []
-    register_entry = None
-    if claim.register_entry_id and "claims.view_registerentry" in perms:
-        register_entry = RegisterEntry.objects.filter(pk=claim.register_entry_id).first()
+        notes = list(
+            InternalNote.objects.filter(claim=claim)
+            .select_related("author")
+            .order_by("created_at", "id")
+        )
+    messages: list[Message] = []
+    flags: list[ClaimFlag] = []
+    bands: list[DistressBand] = []
+    if sees_case:
+        messages = list(
+            Message.objects.filter(claim=claim)
+            .select_related("author")
+            .order_by("created_at", "id")
+        )
+        flags = list(ClaimFlag.objects.filter(claim=claim).order_by("kind", "id"))
+        bands = distress_bands(scheme)
     bank_details = None
     if sees_bank_details(user):
-        found_bank = rows(BankDetails, "claim_id = %s", "id", claim_id)
-        bank_details = found_bank[0] if found_bank else None
+        bank_details = (
+            BankDetails.objects.filter(claim=claim).select_related("confirmed_by").first()
+        )
     # Letters (for those who see them) and, for finance officers, each payment and
     # the batch it went in.
-    letters = (
-        rows(Letter, "claim_id = %s", "created_at DESC, id DESC", claim_id)
-        if "claims.view_letter" in perms and (heads or messages)
-        else []
-    )
+    letters: list[Letter] = []
+    if "claims.view_letter" in perms and (heads or messages):
+        letters = list(Letter.objects.filter(claim=claim).order_by("-created_at", "-id"))
     payments: list[Payment] = []
-    batches: dict[int, PaymentBatch] = {}
     if "claims.manage_payments" in perms:
-        payments = rows(Payment, "claim_id = %s", "created_at, id", claim_id)
-        in_claim = "id IN (SELECT batch_id FROM claims_payment WHERE claim_id = %s)"
-        batches = {batch.pk: batch for batch in rows(PaymentBatch, in_claim, "id", claim_id)}
+        payments = list(
+            Payment.objects.filter(claim=claim).select_related("batch").order_by("created_at", "id")
+        )
     distress_claimed = next(
         (
             row.head.amount_claimed
@@ -731,16 +707,17 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         ),
         None,
     )
+    four_eyes = FourEyes(claim, user, offers)
     can_assess = bool(heads) and (
         (claim.stage == Stage.ASSESSMENT and "claims.assess_claim" in perms)
         or (
             claim.stage == Stage.REVIEW
             and "claims.decide_review" in perms
             # Re-assessing decides the review: not for who shaped the offer under review.
-            and not _four_eyes_refusal("review_revise", user, offers, offer_items, events)
+            and not four_eyes.refusal("review_revise")
         )
     )
-    actions, four_eyes_note = available_actions(claim, user, offers, offer_items, events)
+    actions, four_eyes_note = available_actions(claim, user, four_eyes)
     total_claimed = sum((row.head.amount_claimed for row in heads), Decimal("0.00"))
     allowed = [row.head.amount_allowed for row in heads if row.head.amount_allowed is not None]
     due = due_by(claim)
@@ -750,7 +727,6 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         heads=heads,
         evidence=evidence,
         offers=offers,
-        offer_items=offer_items,
         events=events,
         notes=notes,
         messages=messages,
@@ -769,12 +745,9 @@ def claim_page(claim_id: int, user: Any, claim: Claim | None = None) -> ClaimPag
         days_in_stage=working_days_in_stage(claim, today),
         due_by=due,
         overdue=due is not None and due < today and claim.stage in OPEN_STAGES,
-        names=staff_names(),
-        register_entry=register_entry,
         bank_details=bank_details,
         letters=letters,
         payments=payments,
-        batches=batches,
     )
 
 

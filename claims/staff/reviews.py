@@ -19,7 +19,7 @@ from claims.actions import reviews
 from claims.core import Actor, ClaimError
 from claims.domain.money import format_money
 from claims.domain.stages import ItemResponse, ReviewState
-from claims.models import DistressBand, OfferItem, Review
+from claims.models import DistressBand, Offer, OfferItem, Review
 from claims.queries.partial import accepted_before
 
 
@@ -38,15 +38,15 @@ class ReviewSection:
 
 
 def review_sections(
-    claim_id: int, user: Any, offer_items: dict[int, list[Any]] | None = None
+    claim_id: int, user: Any, offers: list[Offer] | None = None
 ) -> list[ReviewSection]:
-    """The claim's reviews of disputed items. Given the items of the claim's offers by
-    offer (the claim page has them), a claim none of whose items was disputed, as most,
-    has none, and nothing is asked of the database."""
+    """The claim's reviews of disputed items. Given the claim's offers with their items
+    (the claim page has them), a claim none of whose items was disputed, as most, has
+    none, and nothing is asked of the database."""
     if not user.has_perm("claims.view_offer"):
         return []
-    if offer_items is not None and not any(
-        item.response == ItemResponse.DISPUTED for items in offer_items.values() for item in items
+    if offers is not None and not any(
+        item.response == ItemResponse.DISPUTED for offer in offers for item in offer.items.all()
     ):
         return []
     sections = []

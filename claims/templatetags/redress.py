@@ -1,4 +1,4 @@
-"""Template helpers for the public pages."""
+"""Template helpers for the public pages and the staff claim page."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django import forms, template
 from django.forms import BoundField
 
 from claims.domain.money import format_money
+from claims.queries import selectors
 
 register = template.Library()
 
@@ -42,3 +43,9 @@ def anchor(field: BoundField) -> str:
 @register.filter
 def money(value: Decimal | None) -> str:
     return "" if value is None else format_money(value)
+
+
+@register.filter
+def event_label(action: str) -> str:
+    """What the claim page's timeline calls an audit event's action."""
+    return selectors.event_label(action)
