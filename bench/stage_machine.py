@@ -45,7 +45,7 @@ def main(count: int) -> None:
     from claims.actions.demo import advance_claim_to  # noqa: F401  (imported to warm the module)
     from claims.domain.stages import Stage
     from claims.models import AuditEvent, Claim, StatusUpdate
-    from tests.factories import People, SchemeFactory, claim_in_stage, take_step
+    from tests.support.factories import People, SchemeFactory, claim_in_stage, take_step
 
     scheme = SchemeFactory()
     people = People()

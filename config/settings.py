@@ -114,7 +114,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # No "loaders": Django then wraps its loaders in the cached loader, so each template is
-# read and compiled once a process (tests/test_production_settings.py holds this).
+# read and compiled once a process (tests/config/test_production_settings.py holds this).
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -341,7 +341,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # cached_db: that engine writes a session read from the database back to the cache
 # unguarded, so with Redis down every page with a session (every claimant mid-claim,
 # every member of staff) would fail, and a sign-out could leave a live copy in Redis
-# (tests/test_access_links.py::test_pages_work_with_the_cache_down).
+# (tests/actions/test_access_links.py::test_pages_work_with_the_cache_down).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

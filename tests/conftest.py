@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 
 from claims.domain import roles
-from tests.factories import People, SchemeFactory, staff
-from tests.staff_login import StaffClient
+from tests.support.factories import People, SchemeFactory, staff
+from tests.support.staff_login import StaffClient
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -111,7 +111,7 @@ _refusals: list[Any] = []
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call":
         _hostile.add(report)
-        # tests/test_invariants.py: how often each rule refused, for the run's summary.
+        # tests/actions/test_invariants.py: how often each rule refused, for the run's summary.
         _refusals.extend(v for k, v in report.user_properties if k == "invariant_refusals")
 
 
@@ -124,7 +124,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if hasattr(config, "workerinput"):
         return
     for counts in _refusals:
-        terminalreporter.section("invariant test (tests/test_invariants.py)")
+        terminalreporter.section("invariant test (tests/actions/test_invariants.py)")
         terminalreporter.write_line(f"refusals met: {counts}")
     if not _hostile.tried:
         return

@@ -22,8 +22,8 @@ from claims.actions.demo import ClaimStaff, take_step
 from claims.core import Actor
 from claims.models import AccessLink, Claim, HeadOfLoss, RegisterEntry
 from tests.browser.support import assert_no_axe_violations, focused_description
-from tests.claimant import last_link_path
-from tests.hostile import pdf, png
+from tests.support.claimant import last_link_path
+from tests.support.hostile import pdf, png
 
 REFERENCE = re.compile(r"RDR-[0-9A-Z]{4}-[0-9A-Z]{4}")
 EMAIL = "zoe@example.com"

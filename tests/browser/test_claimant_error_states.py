@@ -19,7 +19,13 @@ from claims.models import AccessLink
 from tests.browser.conftest import DESKTOP, NARROW
 from tests.browser.journey import PageCheck, assert_error_state, heading, open_claim
 from tests.browser.support import assert_no_axe_violations, assert_no_horizontal_scroll
-from tests.factories import CLAIMANT, People, RegisterEntryFactory, SchemeFactory, claim_in_stage
+from tests.support.factories import (
+    CLAIMANT,
+    People,
+    RegisterEntryFactory,
+    SchemeFactory,
+    claim_in_stage,
+)
 
 
 def fits_320_px(page: Page) -> None:

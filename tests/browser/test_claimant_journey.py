@@ -20,7 +20,7 @@ from tests.browser.journey import (
     staff_request_information,
 )
 from tests.browser.support import assert_no_axe_violations, assert_no_horizontal_scroll
-from tests.factories import People, RegisterEntryFactory, SchemeFactory
+from tests.support.factories import People, RegisterEntryFactory, SchemeFactory
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from claims.domain.stages import Stage
 from claims.models import Claim
 from tests.browser.journey import EMAIL, group, heading
 from tests.browser.support import tab_to
-from tests.factories import RegisterEntryFactory
+from tests.support.factories import RegisterEntryFactory
 
 ANY_CONTROL = re.compile("")
 

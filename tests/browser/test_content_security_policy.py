@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 
 from claims.domain import roles
 from claims.domain.stages import Stage
-from tests.factories import claim_in_stage, staff
-from tests.staff_login import StaffClient
+from tests.support.factories import claim_in_stage, staff
+from tests.support.staff_login import StaffClient
 
 
 def refusals(page: Page) -> list[str]:

@@ -16,11 +16,11 @@ from claims.core import Actor
 from claims.domain import roles
 from claims.domain.stages import ReviewState, Stage
 from claims.models import Claim, Review
-from tests import partial_support as ps
 from tests.browser.conftest import NewPage
 from tests.browser.journey import assert_error_state, heading, open_claim
 from tests.browser.support import assert_no_axe_violations, tab_to
-from tests.factories import People, claim_in_stage, staff
+from tests.support import partial as ps
+from tests.support.factories import People, claim_in_stage, staff
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ from pypdf import PdfReader
 from claims.delivery import letters
 from claims.domain.stages import ReviewState, Stage
 from claims.models import Claim, LetterRequest, Review
-from tests import partial_support as ps
 from tests.browser.conftest import NewPage
 from tests.browser.journey import assert_error_state, group, heading, open_claim
 from tests.browser.support import assert_no_axe_violations, tab_to
-from tests.factories import People, SchemeFactory
-from tests.staff_login import enrol, totp_code
+from tests.support import partial as ps
+from tests.support.factories import People, SchemeFactory
+from tests.support.staff_login import enrol, totp_code
 
 ACCOUNT_NUMBER = "12345678"
 STAFF_PASSWORD = "a long passphrase for finance"

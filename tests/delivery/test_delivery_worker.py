@@ -25,7 +25,7 @@ from tests.delivery.conftest import (
     text_and_html,
     wait_for,
 )
-from tests.factories import CLAIMANT, RegisterEntryFactory, SchemeFactory, claim_in_stage
+from tests.support.factories import CLAIMANT, RegisterEntryFactory, SchemeFactory, claim_in_stage
 
 # The worker is another process: it sees only committed rows.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

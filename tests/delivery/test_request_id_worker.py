@@ -12,9 +12,9 @@ from django.test import Client
 
 from claims.domain.stages import Stage
 from claims.models import Claim
-from tests.claimant import fill_draft, post_ok, start_claim
 from tests.delivery.conftest import Broker, SmtpSink, Worker, wait_for
-from tests.factories import SchemeFactory
+from tests.support.claimant import fill_draft, post_ok, start_claim
+from tests.support.factories import SchemeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

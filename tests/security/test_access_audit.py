@@ -14,7 +14,7 @@ from claims.core import Actor
 from claims.domain import roles
 from claims.domain.stages import Stage
 from claims.models import Evidence, StaffAccess
-from tests.factories import claim_in_stage, staff
+from tests.support.factories import claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_caseworkers_cannot_read_the_log_and_nobody_can_change_it(client, people
 
     listed = client.get(reverse("admin:claims_staffaccess_changelist"))
     claim_page = client.get(page(claim)).content.decode()
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     deleted = client.post(

@@ -11,9 +11,9 @@ from django.urls import reverse
 from claims.actions.access import access_link_issue
 from claims.domain.stages import Stage
 from claims.models import AccessLink
-from tests.claimant import start_claim
-from tests.factories import claim_in_stage, pdf_evidence
-from tests.hostile import sign_in_as_claimant
+from tests.support.claimant import start_claim
+from tests.support.factories import claim_in_stage, pdf_evidence
+from tests.support.hostile import sign_in_as_claimant
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 from claims.actions.access import access_link_issue
 from claims.domain.stages import LetterKind, Stage
 from claims.models import AccessLink, Evidence, HeadOfLoss, Letter, Offer
-from tests.claimant import fill_draft, start_claim
-from tests.factories import SchemeFactory, claim_in_stage
-from tests.hostile import sign_in_as_claimant
 from tests.security.conftest import form_token
+from tests.support.claimant import fill_draft, start_claim
+from tests.support.factories import SchemeFactory, claim_in_stage
+from tests.support.hostile import sign_in_as_claimant
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from claims.actions.access import access_link_issue
 from claims.claimant import urls as claim_urls
 from claims.domain.stages import Stage
 from claims.models import AccessLink, AuditEvent, Claim
-from tests.claimant import fill_draft, start_claim
-from tests.factories import SchemeFactory, claim_in_stage
 from tests.security.conftest import form_token
+from tests.support.claimant import fill_draft, start_claim
+from tests.support.factories import SchemeFactory, claim_in_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_signing_a_victim_into_the_attackers_claim_needs_the_victims_token(attac
 
 
 def test_staff_forms_without_a_token_are_refused(attacker, people):
-    from tests.staff_login import StaffClient
+    from tests.support.staff_login import StaffClient
 
     claim = claim_in_stage(Stage.ASSESSMENT, people=people)
     client = StaffClient(enforce_csrf_checks=True)

@@ -16,9 +16,9 @@ from django.test import Client
 from claims.claimant.views.common import RATE_LIMITS
 from claims.domain.stages import Stage
 from claims.models import Claim, HeadOfLoss, RegisterEntry
-from tests.claimant import CONTACT, fill_draft, start_claim
-from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage
 from tests.security.conftest import strip_tokens
+from tests.support.claimant import CONTACT, fill_draft, start_claim
+from tests.support.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage
 
 pytestmark = pytest.mark.django_db
 

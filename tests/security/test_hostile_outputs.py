@@ -16,9 +16,9 @@ from claims.delivery.emails import status_update_deliver
 from claims.domain import roles
 from claims.domain.stages import LetterKind, Stage
 from claims.models import Claim, StatusUpdate
-from tests.claimant import CONTACT, fill_draft, start_claim
-from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
-from tests.letters_support import pdf_text, render
+from tests.support.claimant import CONTACT, fill_draft, start_claim
+from tests.support.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
+from tests.support.letters import pdf_text, render
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.models import Evidence, HeadOfLoss
-from tests.claimant import start_claim
-from tests.factories import SchemeFactory
-from tests.hostile import gif, jpeg, pdf, png, post_files
-from tests.staff_login import StaffClient
+from tests.support.claimant import start_claim
+from tests.support.factories import SchemeFactory
+from tests.support.hostile import gif, jpeg, pdf, png, post_files
+from tests.support.staff_login import StaffClient
 
 pytestmark = pytest.mark.django_db
 

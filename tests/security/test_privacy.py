@@ -35,9 +35,9 @@ from claims.models import (
     StaffAccess,
     StatusUpdate,
 )
-from tests.claimant import fill_draft, start_claim
-from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
-from tests.hostile import pdf
+from tests.support.claimant import fill_draft, start_claim
+from tests.support.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage, staff
+from tests.support.hostile import pdf
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from claims.claimant.views.common import RATE_LIMITS
 from claims.domain.stages import Stage
 from claims.models import AccessLink
 from config.security import client_ip
-from tests.claimant import start_claim
-from tests.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage
+from tests.support.claimant import start_claim
+from tests.support.factories import RegisterEntryFactory, SchemeFactory, claim_in_stage
 
 pytestmark = pytest.mark.django_db
 
