@@ -522,6 +522,12 @@ class HeadRow:
     lost_time_ceiling: Decimal | None = None
 
 
+# The claim page's timeline shows a claim's latest events; the rest are in the audit
+# events list, filtered to the claim. A page's cost stays the same however long the
+# claim's history grows (bench/workspace.py times a claim with 200 events).
+TIMELINE_EVENTS = 50
+
+
 @dataclass
 class ClaimPage:
     """What the claim page shows besides the claim's own fields (the admin's read-only
@@ -531,7 +537,8 @@ class ClaimPage:
     heads: list[HeadRow]
     evidence: list[Evidence]  # each with its head of loss, if it has one
     offers: list[Offer]  # newest first, each with its items (offer.items.all())
-    events: list[AuditEvent]
+    events: list[AuditEvent]  # the latest TIMELINE_EVENTS, oldest first
+    earlier_events: bool  # older events are in the claim's full history
     notes: list[InternalNote]
     messages: list[Message]
     flags: list[ClaimFlag]
@@ -658,14 +665,18 @@ def claim_page(claim: Claim, user: Any) -> ClaimPage:
             .order_by("-version")
         )
     events: list[AuditEvent] = []
+    earlier_events = False
     if "claims.view_auditevent" in perms:
-        # The timeline shows no event's data, which can be long.
-        events = list(
+        # The timeline shows no event's data, which can be long; one more than it shows
+        # says whether there are earlier events.
+        latest = list(
             AuditEvent.objects.filter(claim=claim)
             .select_related("actor")
             .defer("data")
-            .order_by("created_at", "id")
+            .order_by("-created_at", "-id")[: TIMELINE_EVENTS + 1]
         )
+        earlier_events = len(latest) > TIMELINE_EVENTS
+        events = latest[:TIMELINE_EVENTS][::-1]
     notes: list[InternalNote] = []
     if "claims.view_internalnote" in perms:
         notes = list(
@@ -728,6 +739,7 @@ def claim_page(claim: Claim, user: Any) -> ClaimPage:
         evidence=evidence,
         offers=offers,
         events=events,
+        earlier_events=earlier_events,
         notes=notes,
         messages=messages,
         flags=flags,

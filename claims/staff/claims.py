@@ -275,6 +275,9 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     search_help_text = "A reference (with or without hyphens), a name, an email or a postcode."
     ordering = ["-id"]
     list_per_page = 50
+    # A row's link opens the claim page, which has nothing to save and return from:
+    # carrying the list's filters in each link would cost a URL resolve per row.
+    preserve_filters = False
     # The rows' joins and columns are chosen by selectors.claims_list_rows.
     list_select_related = ()
     empty_value_display = "—"

@@ -27,6 +27,7 @@ from claims.models import (
     Offer,
     OfferItem,
 )
+from claims.queries.selectors import TIMELINE_EVENTS
 from tests.support.factories import (
     LARGE_LOSS,
     People,
@@ -593,3 +594,34 @@ def test_the_claim_page_makes_as_many_queries_for_many_offers_as_for_one(client,
     client.force_login(staff(role))
 
     assert _queries_for_the_page(client, one) == _queries_for_the_page(client, many)
+
+
+def test_the_timeline_shows_the_latest_events_and_links_to_the_full_history(client, people):
+    claim = claim_in_stage(Stage.ASSESSMENT, people=people)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(claim=claim, action="note", actor_kind=ActorKind.STAFF, reason=f"Event {n}")
+        for n in range(TIMELINE_EVENTS + 10)
+    )
+    client.force_login(people.caseworker)
+
+    page = client.get(page_url(claim)).content.decode()
+
+    timeline = page[page.index('id="timeline"') :]
+    assert timeline.count("<li>") == TIMELINE_EVENTS
+    assert f"Event {TIMELINE_EVENTS + 9}<" in timeline  # the newest is shown
+    assert "Event 0<" not in timeline  # the oldest is in the full history only
+    history = reverse("admin:claims_auditevent_changelist") + f"?claim__id__exact={claim.pk}"
+    assert f'href="{history}"' in timeline
+    listed = client.get(history)
+    assert listed.status_code == 200
+    assert listed.context["cl"].result_count == claim.events.count()
+
+
+def test_a_short_history_is_all_on_the_page_without_a_link(client, people):
+    claim = claim_in_stage(Stage.ASSESSMENT, people=people)
+    client.force_login(people.caseworker)
+
+    page = client.get(page_url(claim)).content.decode()
+
+    assert "full history" not in page
+    assert page[page.index('id="timeline"') :].count("<li>") == claim.events.count()
