@@ -171,15 +171,15 @@ def request_letters(claims: list, count: int) -> list[int]:
     from django.db import transaction
 
     from claims import outbox
-    from claims.delivery import letters
     from claims.domain.stages import LetterKind
+    from claims.queries.letters import latest_letter_event
 
     with transaction.atomic():
         return [
             outbox.letter_request_add(
                 claim=claim,
                 kind=LetterKind.SETTLEMENT_OFFER,
-                event=letters.latest_letter_event(claim),
+                event=latest_letter_event(claim),
             ).pk
             for claim in (claims[i % len(claims)] for i in range(count))
         ]
@@ -221,6 +221,7 @@ def main(count: int) -> None:
     )
     from claims.domain import roles
     from claims.domain.stages import LetterKind
+    from claims.queries.letters import latest_letter_event
 
     call_command("migrate", verbosity=0)
     scheme = create_demo_scheme()
@@ -246,7 +247,7 @@ def main(count: int) -> None:
         for i in range(12)
     ]
     claim = claims[0]
-    event = letters.latest_letter_event(claim)
+    event = latest_letter_event(claim)
 
     def redress() -> bytes:
         return letters.render_letter(claim, LetterKind.SETTLEMENT_OFFER, event=event).pdf

@@ -660,12 +660,10 @@ def run(args: argparse.Namespace, var_dir: Path, broker: str, redis: Any, key_pr
         )
     rps_ratio = sub.rps / base.rps
     p99_ratio = sub.p99 / base.p99
-    rps_met = rps_ratio >= 0.5
     p99_met = p99_ratio <= 2.0
     print(
-        f"  submission / bare: throughput {rps_ratio:.2f}× (target ≥ 0.5×: "
-        f"{'met' if rps_met else 'MISSED'}), p99 {p99_ratio:.2f}× (target ≤ 2×: "
-        f"{'met' if p99_met else 'MISSED'})"
+        f"  submission / bare: throughput {rps_ratio:.2f}× (reported), p99 {p99_ratio:.2f}× "
+        f"(target ≤ 2×: {'met' if p99_met else 'MISSED'})"
     )
     print(
         f"  queries per POST (in-process, CaptureQueriesContext): submission "
@@ -687,8 +685,8 @@ def run(args: argparse.Namespace, var_dir: Path, broker: str, redis: Any, key_pr
     for failure in failures:
         print(f"  server log: {failure}")
     errors = base.errors + sub.errors
-    verdict = "met" if rps_met and p99_met and consistent and not errors else "MISSED"
-    print(f"target (submission ≥ 0.5× bare req/s, p99 ≤ 2× bare p99, no errors): {verdict}")
+    verdict = "met" if p99_met and consistent and not errors else "MISSED"
+    print(f"target (issue 16: p99 ≤ 2× the bare view's, no errors): {verdict}")
 
 
 def main() -> int:
