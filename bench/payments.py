@@ -74,8 +74,8 @@ def main() -> None:
     from claims.core import Actor
     from claims.domain import roles
     from claims.models import Payment
+    from claims.queries.funds import fund_summary
     from claims.queries.prorata import pro_rata_projection
-    from claims.queries.selectors import fund_summary
 
     finance = _user("bench-finance", roles.FINANCE_OFFICER)
     actor = Actor.staff(finance)

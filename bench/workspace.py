@@ -854,7 +854,7 @@ def import_bench(rows: int, scheme_id: int, env: dict[str, str], tmp: Path) -> N
 
 LIST_PAGES = [
     ("claims list, first page", "/admin/claims/claim/"),
-    # The queues are claims/staff/claims.py's QueueFilter (?queue=, selectors.QUEUES).
+    # The queues are claims/staff/claims.py's QueueFilter (?queue=, claims.queries.queues.QUEUES).
     ("queue: unassigned", "/admin/claims/claim/?queue=unassigned"),
     ("queue: my claims", "/admin/claims/claim/?queue=mine"),
     ("queue: overdue", "/admin/claims/claim/?queue=overdue"),

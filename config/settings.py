@@ -298,7 +298,7 @@ EMAIL_SEND_LEASE_SECONDS = env.int("EMAIL_SEND_LEASE_SECONDS", default=CELERY_TA
 NOTICE_CHUNK_SIZE = env.int("NOTICE_CHUNK_SIZE", default=100)
 # The scheme's clock: warn a claimant this many working days before an offer lapses.
 # (What is overdue, for the claims list and the staff digest alike, is each stage's
-# service standard: claims.queries.selectors.SERVICE_LEVEL_WORKING_DAYS.)
+# service standard: claims.queries.queues.SERVICE_LEVEL_WORKING_DAYS.)
 OFFER_EXPIRING_WARNING_WORKING_DAYS = 5
 
 # --- Letters (claims.delivery.letters) ---------------------------------------------

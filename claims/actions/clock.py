@@ -26,7 +26,7 @@ from claims.core import Actor, ClaimError
 from claims.domain.stages import ReviewState, Stage
 from claims.domain.workdays import add_working_days, is_working_day
 from claims.models import AuditEvent, Claim, Offer, Review, StatusUpdate
-from claims.queries.selectors import overdue_for_staff
+from claims.queries.queues import overdue_for_staff
 
 log = logging.getLogger(__name__)
 

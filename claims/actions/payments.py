@@ -72,7 +72,7 @@ def fund_check_offer(*, claim: Claim, total: Decimal) -> None:
     cover. Called, inside the caller's transaction, by each service that makes an
     offer or puts one up for approval; the claim's own earlier offers do not count,
     as the new one replaces them."""
-    from claims.queries.selectors import fund_summary
+    from claims.queries.funds import fund_summary
 
     # Offers on different claims of one scheme are made one at a time: two offers that
     # each fit alone must not both be made when only one fits.

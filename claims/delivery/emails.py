@@ -263,7 +263,7 @@ def _status_update_email(update: StatusUpdate) -> EmailMultiAlternatives:
 
 
 def _digest_email(digest: StaffDigest) -> EmailMultiAlternatives:
-    from claims.queries.selectors import overdue_claims
+    from claims.queries.queues import overdue_claims
 
     claims = list(overdue_claims(user=digest.user, today=digest.day))
     return make_email(

@@ -8,7 +8,7 @@ the audit timeline, and a button for each move this user may make now.
 
 Every change is a call to `claims.actions`, carrying the claim's version from
 when the page was drawn, so a stale page is told "someone changed this" instead of
-overwriting. Queries live in `claims.queries.selectors`.
+overwriting. Queries live in `claims.queries` (queues, claim_page, dashboard).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from claims.domain.money import format_money
 from claims.domain.references import normalise_postcode, normalise_reference
 from claims.domain.stages import Stage
 from claims.models import Claim, ClaimFlag, Evidence, HeadOfLoss, Scheme, StaffAccess
-from claims.queries import caching, selectors
+from claims.queries import caching, claim_page, dashboard, queues
 from claims.staff.letters import generate_letters
 from claims.staff.mixins import NoWritesMixin
 from claims.staff.privacy import erase_drafts
@@ -70,11 +70,11 @@ class QueueFilter(admin.SimpleListFilter):
     parameter_name = "queue"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(selectors.QUEUES.items())
+        return list(queues.QUEUES.items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()
-        return selectors.queue(queryset, value, request.user) if value else queryset
+        return queues.queue(queryset, value, request.user) if value else queryset
 
 
 class AssignedFilter(admin.SimpleListFilter):
@@ -116,14 +116,14 @@ class AgeFilter(admin.SimpleListFilter):
     parameter_name = "age"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(i), label) for i, (label, _, _) in enumerate(selectors.AGEING_BUCKETS)]
+        return [(str(i), label) for i, (label, _, _) in enumerate(dashboard.AGEING_BUCKETS)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()
-        if not (value and value.isdecimal() and int(value) < len(selectors.AGEING_BUCKETS)):
+        if not (value and value.isdecimal() and int(value) < len(dashboard.AGEING_BUCKETS)):
             return queryset
-        _, low, high = selectors.AGEING_BUCKETS[int(value)]
-        return queryset.filter(selectors.ageing_q(timezone.localdate(), low, high))
+        _, low, high = dashboard.AGEING_BUCKETS[int(value)]
+        return queryset.filter(queues.ageing_q(timezone.localdate(), low, high))
 
 
 class CappedCountPaginator(Paginator):
@@ -189,7 +189,7 @@ def caseworker_choices(request: HttpRequest) -> list[tuple[str, str]]:
     return caching.cached(
         "redress:caseworker-choices",
         caching.ROLES,
-        lambda: [(str(user.pk), str(user)) for user in selectors.caseworkers()],
+        lambda: [(str(user.pk), str(user)) for user in queues.caseworkers()],
     )
 
 
@@ -209,10 +209,10 @@ class SchemeFilter(admin.SimpleListFilter):
 
 class WorkspaceChangeList(ChangeList):
     """The admin's ChangeList, fetching for the page only what the list's columns show
-    (selectors.claims_list_rows). Actions re-query in full."""
+    (queues.claims_list_rows). Actions re-query in full."""
 
     def get_results(self, request: HttpRequest) -> None:
-        self.queryset = selectors.claims_list_rows(self.queryset)
+        self.queryset = queues.claims_list_rows(self.queryset)
         super().get_results(request)
 
 
@@ -278,7 +278,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     # A row's link opens the claim page, which has nothing to save and return from:
     # carrying the list's filters in each link would cost a URL resolve per row.
     preserve_filters = False
-    # The rows' joins and columns are chosen by selectors.claims_list_rows.
+    # The rows' joins and columns are chosen by queues.claims_list_rows.
     list_select_related = ()
     empty_value_display = "—"
     show_full_result_count = False
@@ -338,7 +338,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     # --- the list ---
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
-        return selectors.claims_list(super().get_queryset(request))
+        return queues.claims_list(super().get_queryset(request))
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return WorkspaceChangeList
@@ -371,14 +371,14 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
 
     @admin.display(description="Working days in stage", ordering="stage_changed_at")
     def days_in_stage(self, claim: Claim) -> int:
-        return selectors.working_days_in_stage(claim)
+        return queues.working_days_in_stage(claim)
 
     @admin.display(description="Due by")
     def due(self, claim: Claim) -> str:
-        due = selectors.due_by(claim)
+        due = queues.due_by(claim)
         if due is None:
             return "—"
-        if due < timezone.localdate() and claim.stage in selectors.OPEN_STAGES:
+        if due < timezone.localdate() and claim.stage in queues.OPEN_STAGES:
             return format_html('<strong class="redress-overdue">{} (overdue)</strong>',
                                f"{due:%-d %b %Y}")  # fmt: skip
         return f"{due:%-d %b %Y}"
@@ -390,7 +390,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     @admin.display(description="Flags")
     def flag_badges(self, claim: Claim) -> str:
         # all(), not order_by(): the page's flags are prefetched in kind order
-        # (selectors.claims_list_rows), and order_by() would query again for each row.
+        # (queues.claims_list_rows), and order_by() would query again for each row.
         return format_html_join(
             " ",
             '<span class="redress-flag" title="{}">{}</span>',
@@ -403,7 +403,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         extra = {
             "queues": [
                 (key, label, f"{base}?{urlencode({'queue': key})}", key == current)
-                for key, label in selectors.QUEUES.items()
+                for key, label in queues.QUEUES.items()
             ],
             "all_claims_url": base,
             "dashboard_url": reverse("admin:claims_claim_dashboard")
@@ -443,7 +443,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     @admin.action(description="Assign to the caseworker chosen", permissions=["triage"])
     def assign_to_chosen(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
         chosen = request.POST.get("assignee", "")
-        assignee = selectors.caseworkers().filter(pk=chosen).first() if chosen.isdecimal() else None
+        assignee = queues.caseworkers().filter(pk=chosen).first() if chosen.isdecimal() else None
         if assignee is None:
             self.message_user(request, "Choose a caseworker to assign to.", messages.ERROR)
             return
@@ -525,7 +525,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
     ) -> HttpResponse:
         """The claim page: the admin's change view, read-only (NoWritesMixin: a POST is
         refused there), drawn by change_form.html with the sections of
-        selectors.claim_page (render_change_form)."""
+        claim_page.claim_page (render_change_form)."""
         if not object_id.isdecimal() and self.has_view_permission(request):
             # Not any claim's address, rather than a claim that is not there (the
             # admin's redirect). Who may not view claims is refused first all the same.
@@ -534,7 +534,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
         try:
-            return selectors.claim_for_page(int(object_id), request.user)
+            return claim_page.claim_for_page(int(object_id), request.user)
         except (ValueError, Claim.DoesNotExist):
             return None
 
@@ -548,7 +548,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         obj: Any = None,
     ) -> HttpResponse:
         """The admin's change form of the claim, given what else its page shows."""
-        page = selectors.claim_page(obj, request.user)
+        page = claim_page.claim_page(obj, request.user)
         context.update(
             claim=obj,
             page=page,
@@ -764,7 +764,7 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         schemes = list(Scheme.objects.order_by("name"))
         chosen = request.GET.get("scheme", "")
         scheme = next((s for s in schemes if str(s.pk) == chosen), schemes[0] if schemes else None)
-        board = selectors.dashboard(scheme) if scheme else None
+        board = dashboard.dashboard(scheme) if scheme else None
         context = {
             **self.admin_site.each_context(request),
             "title": f"Dashboard: {scheme}" if scheme else "Dashboard",

@@ -8,7 +8,7 @@ from django import forms, template
 from django.forms import BoundField
 
 from claims.domain.money import format_money
-from claims.queries import selectors
+from claims.queries import claim_page
 
 register = template.Library()
 
@@ -48,4 +48,4 @@ def money(value: Decimal | None) -> str:
 @register.filter
 def event_label(action: str) -> str:
     """What the claim page's timeline calls an audit event's action."""
-    return selectors.event_label(action)
+    return claim_page.event_label(action)

@@ -12,8 +12,8 @@ from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.domain.stages import Stage
 from claims.models import HeadOfLoss, Offer, Scheme
-from claims.queries import selectors
-from claims.queries.selectors import fund_summary
+from claims.queries import funds
+from claims.queries.funds import fund_summary
 from tests.support.factories import SMALL_LOSS, assess_all, claim_in_stage, staff
 
 
@@ -153,7 +153,7 @@ def test_a_revised_offer_after_a_paid_part_counts_the_paid_part_once(people):
     review = ps.accept_part(claim)
     ps.give_bank_details(claim)
     ps.pay(claim, people)
-    assert selectors.paid_total(claim.scheme) == ps.ACCEPTED_PART
+    assert funds.paid_total(claim.scheme) == ps.ACCEPTED_PART
     # Just enough for the part paid and the revised amount for the disputed part.
     _set_fund(claim.scheme, str(ps.ACCEPTED_PART + Decimal("40.00")))
 

@@ -19,7 +19,7 @@ from claims.core import Actor
 from claims.delivery import emails as notifications
 from claims.domain.stages import Stage
 from claims.models import Claim, StaffDigest, StatusUpdate
-from claims.queries.selectors import SERVICE_LEVEL_WORKING_DAYS, overdue_q
+from claims.queries.queues import SERVICE_LEVEL_WORKING_DAYS, overdue_q
 from tests.support.factories import CLAIMANT, SchemeFactory, claim_in_stage
 
 pytestmark = pytest.mark.django_db

@@ -456,7 +456,7 @@ def test_the_paid_email_gives_the_accepted_part_not_the_offer_total(people):
 
 
 def _fund(claim):
-    from claims.queries.selectors import fund_summary
+    from claims.queries.funds import fund_summary
 
     summary = fund_summary(claim.scheme)
     return summary.offered, summary.accepted, summary.paid

@@ -340,7 +340,7 @@ def test_the_payment_file_is_never_served_by_a_get(client, scheme, people, payab
 
 @pytest.mark.django_db
 def test_the_fund_counts_what_payments_paid(scheme, people, payable):
-    from claims.queries.selectors import fund_summary
+    from claims.queries.funds import fund_summary
 
     build(scheme, people)
     assert fund_summary(scheme).committed == Decimal("35.00")

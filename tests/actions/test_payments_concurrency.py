@@ -13,7 +13,7 @@ from claims.core import Actor, ClaimError
 from claims.domain import roles
 from claims.domain.stages import Stage
 from claims.models import Payment, PaymentBatch
-from claims.queries import selectors
+from claims.queries import funds
 from tests.support.factories import People, claim_in_stage, staff
 from tests.support.races import race
 
@@ -52,7 +52,7 @@ def test_two_officers_marking_one_payment_paid_at_once_pay_it_once(monkeypatch):
     assert claim.events.filter(action="payment_confirm").count() == 1
     assert claim.status_updates.filter(kind="paid").count() == 1
     assert claim.letter_requests.filter(kind="payment_confirmation").count() == 1
-    assert selectors.paid_total(claim.scheme) == Decimal("35.00")
+    assert funds.paid_total(claim.scheme) == Decimal("35.00")
 
 
 @pytest.mark.postgres

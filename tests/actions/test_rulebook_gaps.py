@@ -661,7 +661,7 @@ def test_numbers_that_are_not_plain_digits_never_break_the_review_page(client, p
 
 
 def test_the_fund_counts_the_offer_under_review_not_a_returned_revision(people):
-    from claims.queries.selectors import fund_summary
+    from claims.queries.funds import fund_summary
     from tests.support.factories import large_offer_in_review, revise_above_threshold
 
     claim = large_offer_in_review(people)

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims.domain import roles
+from claims.queries import claim_page
 from tests.support.factories import SchemeFactory, claim_in_stage, staff
 
 pytestmark = pytest.mark.django_db
@@ -129,20 +130,19 @@ def test_with_the_cache_unreachable_the_database_answers(monkeypatch):
 
 
 def test_a_changed_distress_band_is_read_afresh(django_capture_on_commit_callbacks):
-    from claims.queries import selectors
 
     with django_capture_on_commit_callbacks(execute=True):
         scheme = SchemeFactory()
-    before = [b.name for b in selectors.distress_bands(scheme)]
+    before = [b.name for b in claim_page.distress_bands(scheme)]
     band = scheme.distress_bands.order_by("position").first()
 
     with django_capture_on_commit_callbacks(execute=True):
         band.name = "Renamed just now"
         band.save()
-        assert selectors.distress_bands(scheme)[0].name == band.name  # before the commit
+        assert claim_page.distress_bands(scheme)[0].name == band.name  # before the commit
     with CaptureQueriesContext(connection) as queries:
-        first = [b.name for b in selectors.distress_bands(scheme)]
-        again = [b.name for b in selectors.distress_bands(scheme)]
+        first = [b.name for b in claim_page.distress_bands(scheme)]
+        again = [b.name for b in claim_page.distress_bands(scheme)]
 
     assert before and before[0] != "Renamed just now"
     assert first == again == ["Renamed just now", *before[1:]]

@@ -27,7 +27,7 @@ from claims.models import (
     Offer,
     OfferItem,
 )
-from claims.queries.selectors import TIMELINE_EVENTS
+from claims.queries.claim_page import TIMELINE_EVENTS
 from tests.support.factories import (
     LARGE_LOSS,
     People,

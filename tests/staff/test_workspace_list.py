@@ -16,6 +16,7 @@ from claims.core import Actor
 from claims.domain import roles
 from claims.domain.stages import Stage
 from claims.models import AuditEvent, Claim, ClaimFlag, Evidence, HeadOfLoss
+from claims.queries import queues
 from tests.support.factories import (
     People,
     SchemeFactory,
@@ -91,11 +92,10 @@ def test_every_queue_is_one_click_and_holds_the_right_claims(client, claims, peo
 
 
 def test_the_overdue_queue_holds_claims_past_their_due_date(claims, people):
-    from claims.queries import selectors
 
     later = timezone.now() + dt.timedelta(days=60)
     with time_machine.travel(later):
-        overdue = selectors.queue(Claim.objects.all(), "overdue", people.caseworker)
+        overdue = queues.queue(Claim.objects.all(), "overdue", people.caseworker)
         found = {Stage(c.stage) for c in overdue}
     assert found == {
         Stage.SUBMITTED,

@@ -1,49 +1,29 @@
-"""The caseworker workspace's queries: queues, the claims list, the claim page, money
-against the fund and the scheme dashboard.
-
-Everything here reads; writes go through `claims.actions`. Each function runs a
-fixed number of queries whatever the number of claims, heads of loss or events,
-and each filter is one an index answers (see Claim.Meta.indexes), so the pages
-stay quick with a million claims.
-"""
+"""The staff claim page's reads: what it shows, in a fixed number of queries whatever
+the claim's history; sections a role may not see are not read."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import (
-    Count,
-    DecimalField,
-    Exists,
-    OuterRef,
     Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims import core
-from claims.core import Actor, ClaimError, lost_time_amount
+from claims.core import Actor, ClaimError
+from claims.domain.lost_time import lost_time_amount, lost_time_cap
 from claims.domain.money import round_money
 from claims.domain.stages import (
-    TERMINAL_STAGES,
     TRANSITIONS,
     ActorKind,
     Stage,
     Transition,
     transitions_from,
 )
-from claims.domain.workdays import add_working_days, working_days_before, working_days_between
 from claims.models import (
     AuditEvent,
     BankDetails,
@@ -60,291 +40,8 @@ from claims.models import (
     Payment,
     Scheme,
 )
-from claims.queries.partial import part_fund_figures
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    User = AbstractBaseUser | AnonymousUser
-
-# --- Deadlines ------------------------------------------------------------------
-
-# Service standards: working days staff have for a claim in each stage before it is
-# overdue. Stages that wait on the claimant use their own dates (information_due,
-# the offer's accept-by date), not these.
-SERVICE_LEVEL_WORKING_DAYS: dict[Stage, int] = {
-    Stage.SUBMITTED: 2,
-    Stage.TRIAGE: 5,
-    Stage.ASSESSMENT: 20,
-    Stage.OFFER_PENDING_APPROVAL: 5,
-    Stage.DECLINED: 5,
-    Stage.REVIEW: 20,
-    Stage.ACCEPTED: 5,
-    Stage.PAYMENT_PENDING: 5,
-    Stage.PAID: 5,
-}
-AWAITING_CLAIMANT = (Stage.INFORMATION_REQUESTED, Stage.OFFER_MADE)
-OPEN_STAGES = tuple(s for s in Stage if s not in TERMINAL_STAGES and s != Stage.DRAFT)
-# Stages where staff have work to do: what "unassigned" is about.
-STAFF_STAGES = tuple(SERVICE_LEVEL_WORKING_DAYS)
-
-
-def _local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date()
-
-
-def due_by(claim: Claim, started: dt.date | None = None) -> dt.date | None:
-    """When the claim's current stage should be over: a staff deadline, or the date
-    the claimant has until. Needs `claim.scheme`. `started`: the stage's first day,
-    if the caller has it."""
-    stage = Stage(claim.stage)
-    if stage == Stage.INFORMATION_REQUESTED:
-        return claim.information_due
-    started = started or _local_date(claim.stage_changed_at)
-    if stage == Stage.OFFER_MADE:
-        return add_working_days(started, claim.scheme.accept_by_working_days)
-    days = SERVICE_LEVEL_WORKING_DAYS.get(stage)
-    return add_working_days(started, days) if days is not None else None
-
-
-def working_days_in_stage(claim: Claim, today: dt.date | None = None) -> int:
-    return working_days_between(_local_date(claim.stage_changed_at), today or timezone.localdate())
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def ageing_q(today: dt.date, low: int, high: int | None) -> Q:
-    """Claims submitted between `high` and `low` whole days ago, inclusive (an
-    AGEING_BUCKETS row): the dashboard's counts and the claims list's filter."""
-    bucket = Q(submitted_at__lt=_start_of(today - dt.timedelta(days=low - 1)))
-    if high is not None:
-        bucket &= Q(submitted_at__gte=_start_of(today - dt.timedelta(days=high)))
-    return bucket
-
-
-def overdue_q(today: dt.date | None = None, schemes: QuerySet[Scheme] | None = None) -> Q:
-    """Claims past their due-by date: staff deadlines, unanswered information requests
-    and offers past accept-by. A claim is overdue once due-by is before today, that is,
-    when its stage started before the working day `days` before today."""
-    today = today or timezone.localdate()
-    overdue = Q(stage=Stage.INFORMATION_REQUESTED, information_due__lt=today)
-    for stage, days in SERVICE_LEVEL_WORKING_DAYS.items():
-        # due = start + days working days < today  <=>  start < (today - days working days)
-        cutoff = working_days_before(today, days)
-        overdue |= Q(stage=stage, stage_changed_at__lt=_start_of(cutoff))
-    accept_by_days = (schemes if schemes is not None else Scheme.objects.all()).values_list(
-        "accept_by_working_days", flat=True
-    )
-    for days in sorted(set(accept_by_days)):
-        cutoff = working_days_before(today, days)
-        overdue |= Q(
-            stage=Stage.OFFER_MADE,
-            scheme__accept_by_working_days=days,
-            stage_changed_at__lt=_start_of(cutoff),
-        )
-    return overdue
-
-
-# --- Queues ---------------------------------------------------------------------
-
-QUEUES: dict[str, str] = {
-    "mine": "My claims",
-    "unassigned": "Unassigned",
-    "awaiting_claimant": "Awaiting claimant",
-    "to_approve": "Offers to approve",
-    "overdue": "Overdue",
-    "flagged": "Flagged",
-}
-
-
-def queue(queryset: QuerySet[Claim], name: str, user: Any) -> QuerySet[Claim]:
-    """One of the caseworker's queues; an unknown name leaves the queryset as it is."""
-    if name == "mine":
-        return queryset.filter(assigned_to_id=user.pk, stage__in=OPEN_STAGES)
-    if name == "unassigned":
-        return queryset.filter(assigned_to__isnull=True, stage__in=STAFF_STAGES)
-    if name == "awaiting_claimant":
-        return queryset.filter(stage__in=AWAITING_CLAIMANT)
-    if name == "to_approve":
-        return queryset.filter(stage=Stage.OFFER_PENDING_APPROVAL)
-    if name == "overdue":
-        return queryset.filter(overdue_q())
-    if name == "flagged":
-        return queryset.filter(
-            Exists(ClaimFlag.objects.filter(claim=OuterRef("pk"))), stage__in=OPEN_STAGES
-        )
-    return queryset
-
-
-@functools.cache
-def _amount_claimed() -> Coalesce:
-    # Built once: every list page uses it, and a query copies an expression it is
-    # given rather than changing it.
-    total = (
-        HeadOfLoss.objects.filter(claim=OuterRef("pk"))
-        .order_by()
-        .values("claim")
-        .annotate(total=Sum("amount_claimed"))
-        .values("total")
-    )
-    return Coalesce(
-        Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)),
-        Value(Decimal("0.00")),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
-
-
-def with_amount_claimed(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-    """Each claim's total claimed, worked out only for the rows fetched (a correlated
-    subquery, not a join and GROUP BY over every claim)."""
-    return queryset.annotate(amount_claimed=_amount_claimed())
-
-
-def claims_list(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-    """The claims list's claims with their total claimed: what its filters, search,
-    sorting and actions work on."""
-    return with_amount_claimed(queryset)
-
-
-# What the list's columns read, and nothing else: a claim's long texts, its answers
-# (JSON) and the scheme's and user's other columns would otherwise be read and
-# decoded for every row on the page.
-LIST_COLUMNS = (
-    "reference", "full_name", "stage", "stage_changed_at", "information_due",
-    "scheme__accept_by_working_days", "assigned_to__username",
-)  # fmt: skip
-
-
-def claims_list_rows(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-    """The claims list's page of rows: the scheme (for the due-by date) and assignee
-    joined, and the flags fetched in one query for the page, in kind order."""
-    flags = ClaimFlag.objects.order_by("kind", "id").only("claim", "kind", "reason")
-    return (
-        queryset.select_related("scheme", "assigned_to")
-        .only(*LIST_COLUMNS)
-        .prefetch_related(Prefetch("flags", queryset=flags))
-    )
-
-
-def caseworkers() -> QuerySet[Any]:
-    """Staff who may be assigned claims: those whose role lets them assess."""
-
-    user_model = get_user_model()
-    holds = Q(groups__permissions__codename="assess_claim") | Q(
-        user_permissions__codename="assess_claim"
-    )
-    return (
-        user_model.objects.filter(is_active=True, is_staff=True)
-        .filter(holds | Q(is_superuser=True))
-        .distinct()
-        .order_by("username")
-    )
-
-
-# --- Money against the fund ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FundSummary:
-    """Money against a scheme's fund. An offer binds the fund once it is made: the
-    claimant may accept it. One awaiting approval does not yet (see `remaining`)."""
-
-    fund: Decimal
-    awaiting_approval: Decimal
-    offered: Decimal  # made and not yet answered, or under review
-    accepted: Decimal  # accepted, not yet paid
-    paid: Decimal
-    counts: dict[str, int] = field(default_factory=dict)
-    as_of: dt.datetime | None = None
-
-    @property
-    def committed(self) -> Decimal:
-        """Accepted and not yet paid: money the scheme owes."""
-        return self.accepted
-
-    @property
-    def remaining(self) -> Decimal:
-        """What is left for new offers: the fund less every binding offer and payment."""
-        return self.fund - self.offered - self.accepted - self.paid
-
-    @property
-    def remaining_after_approvals(self) -> Decimal:
-        return self.remaining - self.awaiting_approval
-
-    @property
-    def used_fraction(self) -> float:
-        return float((self.fund - self.remaining) / self.fund) if self.fund else 0.0
-
-
-_OUTSTANDING = {Stage.OFFER_MADE, Stage.DECLINED, Stage.REVIEW}
-_ACCEPTED = {Stage.ACCEPTED, Stage.PAYMENT_PENDING}
-
-
-def fund_summary(scheme: Scheme, *, exclude_claim_id: int | None = None) -> FundSummary:
-    """Money offered, accepted and paid against the scheme's fund, from each claim's
-    latest offer, and what payments paid. A few grouped queries. `exclude_claim_id`
-    leaves one claim's offers and payments out: the fund check for a new offer on
-    that claim, whose total is everything the claim costs."""
-
-    newer = Offer.objects.filter(claim=OuterRef("claim"), version__gt=OuterRef("version"))
-    offers = Offer.objects.filter(claim__scheme=scheme)
-    if exclude_claim_id is not None:
-        offers = offers.exclude(claim_id=exclude_claim_id)
-    # Claims accepted in part are counted item by item (claims.queries.partial), below.
-    offers = offers.filter(claim__part_reviews__isnull=True)
-    # An offer waiting for approval counts as waiting; otherwise the claim's newest offer
-    # the claimant saw counts (a revision sent back was never made).
-    waiting = offers.filter(~Exists(newer), claim__stage=Stage.OFFER_PENDING_APPROVAL)
-    seen = offers.filter(made_at__isnull=False).exclude(claim__stage=Stage.OFFER_PENDING_APPROVAL)
-    seen = seen.filter(~Exists(newer.filter(made_at__isnull=False)))
-    rows = [
-        *waiting.values("claim__stage").annotate(total=Sum("total")).order_by(),
-        *seen.values("claim__stage").annotate(total=Sum("total")).order_by(),
-    ]
-    awaiting = offered = accepted = Decimal("0.00")
-    # Paid is what the payments paid (claims.actions.payments.payable_amount), not the offers.
-    paid = paid_total(scheme, exclude_claim_id=exclude_claim_id)
-    for row in rows:
-        stage, total = row["claim__stage"], row["total"] or Decimal("0.00")
-        if stage == Stage.OFFER_PENDING_APPROVAL:
-            awaiting += total
-        elif stage in _OUTSTANDING:
-            offered += total
-        elif stage in _ACCEPTED:
-            accepted += total
-    part = part_fund_figures(scheme, exclude_claim_id=exclude_claim_id)
-    # Paid comes from the payment rows alone, for claims accepted in part too.
-    offered, accepted = offered + part.offered, accepted + part.accepted
-    counts = {
-        "offers_made": Offer.objects.filter(claim__scheme=scheme, made_at__isnull=False).count(),
-    }
-    return FundSummary(
-        fund=scheme.fund_amount,
-        awaiting_approval=awaiting,
-        offered=offered,
-        accepted=accepted,
-        paid=paid,
-        counts=counts,
-        as_of=timezone.now(),
-    )
-
-
-FUND_CACHE_SECONDS = 60
-
-
-def fund_summary_cached(scheme: Scheme) -> FundSummary:
-    """`fund_summary`, at most a minute old: every claim page shows it, and with many
-    claims it costs far more than the rest of the page."""
-    # created_at makes the key unique to this scheme even where ids are reused.
-    from claims.queries import caching
-
-    key = f"redress:fund:{scheme.pk}:{scheme.created_at.timestamp()}"
-    return caching.remembered(key, FUND_CACHE_SECONDS, lambda: fund_summary(scheme))
-
-
-# --- The claim page -------------------------------------------------------------------
+from claims.queries.funds import FundSummary, fund_summary_cached
+from claims.queries.queues import OPEN_STAGES, due_by, working_days_in_stage
 
 TRANSITION_LABELS: dict[str, str] = {
     "triage_start": "Start triage",
@@ -365,6 +62,8 @@ TRANSITION_LABELS: dict[str, str] = {
     "payment_confirm": "Mark paid",
     "close": "Close claim",
 }
+
+
 EVENT_LABELS: dict[str, str] = {
     "start": "Claim started",
     "submit": "Submitted",
@@ -401,9 +100,13 @@ EVENT_LABELS: dict[str, str] = {
     "retention_erased": "Personal data and files erased (retention period over)",
     "subject_access_exported": "Subject access export downloaded",
 }
+
+
 REASON_LABELS: dict[str, str] = {
     "information_request": "What the claimant needs to send (they will read this)",
 }
+
+
 # offer_make is the same button as offer_propose: the service decides whether the
 # offer needs approval (above the scheme's threshold) or is made at once.
 _SAME_BUTTON = {
@@ -414,8 +117,12 @@ _SAME_BUTTON = {
     "review_approve": "offer_approve",
     "review_return": "offer_return",
 }
+
+
 # Made from a payment batch (claims.actions.payments), never by a button on one claim.
 PAYMENT_TRANSITIONS = frozenset({"payment_queue", "payment_confirm", "payment_fail"})
+
+
 # The moves claims.core's four-eyes checks may refuse, by the check that decides.
 _FOUR_EYES_CHECKS = {
     "offer_approve": "approve",
@@ -610,7 +317,7 @@ def _lost_time(row: HeadRow, scheme: Scheme) -> None:
     head = row.head
     assert head.hours is not None
     with_evidence = bool(row.evidence)
-    cap = scheme.lost_time_hours_cap_with_evidence if with_evidence else scheme.lost_time_hours_cap
+    cap = lost_time_cap(scheme, with_evidence=with_evidence)
     row.lost_time_ceiling = lost_time_amount(scheme, head.hours, with_evidence=with_evidence)
     row.lost_time_note = (
         f"{head.hours.normalize():f} h × £{scheme.lost_time_hourly_rate} an hour, "
@@ -761,104 +468,3 @@ def claim_page(claim: Claim, user: Any) -> ClaimPage:
         letters=letters,
         payments=payments,
     )
-
-
-# --- The scheme dashboard ---------------------------------------------------------------
-
-AGEING_BUCKETS: list[tuple[str, int, int | None]] = [
-    ("Up to 1 week", 0, 7),
-    ("1 to 4 weeks", 8, 28),
-    ("1 to 3 months", 29, 91),
-    ("Over 3 months", 92, None),
-]
-
-
-@dataclass
-class Dashboard:
-    scheme: Scheme
-    received: int
-    by_stage: list[tuple[str, str, int]]
-    offers_made: int
-    accepted: int
-    paid_count: int
-    fund: FundSummary
-    ageing: list[tuple[str, int]]
-    overdue_by_stage: list[tuple[str, int]]
-    overdue_total: int
-    chart_max: int
-    pro_rata: Any = None  # claims.queries.prorata.ProRata, for a scheme in pro-rata mode
-
-
-def dashboard(scheme: Scheme) -> Dashboard:
-    """The scheme at a glance: a handful of grouped queries, none per claim."""
-    claims = Claim.objects.filter(scheme=scheme)
-    per_stage = Counter(
-        {
-            row["stage"]: row["n"]
-            for row in claims.order_by().values("stage").annotate(n=Count("id"))
-        }
-    )
-    received = sum(n for stage, n in per_stage.items() if stage != Stage.DRAFT)
-    actions = Counter(
-        {
-            row["action"]: row["n"]
-            for row in AuditEvent.objects.filter(
-                claim__scheme=scheme, action__in=["offer_accept", "payment_confirm"]
-            )
-            .order_by()
-            .values("action")
-            .annotate(n=Count("id"))
-        }
-    )
-    today = timezone.localdate()
-    open_claims = claims.filter(stage__in=OPEN_STAGES, submitted_at__isnull=False)
-    ageing = []
-    for label, low, high in AGEING_BUCKETS:
-        ageing.append((label, open_claims.filter(ageing_q(today, low, high)).count()))
-    overdue = Counter(
-        {
-            row["stage"]: row["n"]
-            for row in claims.filter(overdue_q(today, Scheme.objects.filter(pk=scheme.pk)))
-            .order_by()
-            .values("stage")
-            .annotate(n=Count("id"))
-        }
-    )
-    by_stage = [(stage.value, stage.label, per_stage.get(stage.value, 0)) for stage in Stage]
-    from claims.queries.prorata import pro_rata_projection
-
-    fund = fund_summary(scheme)
-    return Dashboard(
-        scheme=scheme,
-        received=received,
-        by_stage=by_stage,
-        offers_made=fund.counts.get("offers_made", 0),
-        accepted=actions.get("offer_accept", 0),
-        paid_count=actions.get("payment_confirm", 0),
-        fund=fund,
-        ageing=ageing,
-        overdue_by_stage=[(Stage(stage).label, n) for stage, n in sorted(overdue.items()) if n],
-        overdue_total=sum(overdue.values()),
-        chart_max=max([n for _, _, n in by_stage] + [1]),
-        pro_rata=pro_rata_projection(scheme),
-    )
-
-
-def overdue_claims(*, user: Any, today: dt.date) -> QuerySet[Claim]:
-    """The claims assigned to `user` that are overdue (`overdue_q`) in a stage where
-    staff have the work to do, oldest first: the staff digest."""
-    return overdue_for_staff(today).filter(assigned_to=user).order_by("stage_changed_at")
-
-
-def overdue_for_staff(today: dt.date) -> QuerySet[Claim]:
-    """Overdue claims (`overdue_q`) waiting on staff, not on the claimant."""
-    return Claim.objects.filter(overdue_q(today), stage__in=STAFF_STAGES)
-
-
-def paid_total(scheme: Scheme, *, exclude_claim_id: int | None = None) -> Decimal:
-    """What the scheme's payments have paid; without one claim's for the fund check of
-    a new offer on it, whose total then counts all the claim costs (claims.actions.reviews)."""
-    payments = Payment.objects.filter(claim__scheme=scheme, state=Payment.State.PAID)
-    if exclude_claim_id is not None:
-        payments = payments.exclude(claim_id=exclude_claim_id)
-    return payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
