@@ -13,7 +13,7 @@ from pathlib import Path
 
 from config.celery import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "a-production-secret-for-this-test-only-0123456789",

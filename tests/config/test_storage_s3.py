@@ -24,7 +24,7 @@ from claims.models import Evidence
 from config.storage import s3_storage
 from tests.support.factories import draft_claim
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "redress-files"
 REGION = "eu-west-2"
 CREDENTIALS = {

@@ -600,7 +600,7 @@ def test_the_email_provider_and_its_settings_come_from_the_environment() -> None
          "print(json.dumps([s.EMAIL_BACKEND, s.ANYMAIL, s.EMAIL_HOST, s.EMAIL_PORT, "
          "s.EMAIL_USE_TLS, s.EMAIL_TIMEOUT]))"],
         env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,
