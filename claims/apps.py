@@ -23,8 +23,13 @@ class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from claims.domain import crypto  # noqa: F401  (registers the key system check)
+        from claims.domain.references import IdConverter
         from claims.queries import caching
         from config import security  # noqa: F401  (starts each staff session's clock)
 
         caching.connect()
+        # Before any URLconf is read: every URL that carries a row's id uses <id:...>.
+        register_converter(IdConverter, "id")

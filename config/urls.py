@@ -19,7 +19,7 @@ handler429 = "claims.claimant.views.common.too_many"
 
 urlpatterns = [
     path(
-        "admin/claims/claim/<int:claim_id>/subject-access/",
+        "admin/claims/claim/<id:claim_id>/subject-access/",
         admin.site.admin_view(privacy_admin.subject_access_view),
         name="claims_subject_access",
     ),

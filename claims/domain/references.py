@@ -71,3 +71,29 @@ def normalise_postcode(text: str) -> str:
     if len(compact) > 3:
         return f"{compact[:-3]} {compact[-3:]}"
     return compact
+
+
+# A row's id as a URL or a query string carries it: digits, within the range of the
+# tables' 64-bit keys. A longer number names no row, and the database would refuse it
+# with an error rather than find nothing.
+ID_DIGITS = 18
+
+
+def parse_id(text: str | None) -> int | None:
+    """The id `text` names, or None if it cannot name a row."""
+    text = (text or "").strip()
+    if not text.isascii() or not text.isdecimal() or len(text) > ID_DIGITS:
+        return None
+    return int(text)
+
+
+class IdConverter:
+    """`<id:name>` in a URL: a row's id, or no match (a 404) for anything longer."""
+
+    regex = f"[0-9]{{1,{ID_DIGITS}}}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)

@@ -42,7 +42,7 @@ from claims.actions import access_audit, casework, offers, payments
 from claims.core import Actor, ClaimError
 from claims.domain.csv_export import csv_response
 from claims.domain.money import format_money
-from claims.domain.references import normalise_postcode, normalise_reference
+from claims.domain.references import normalise_postcode, normalise_reference, parse_id
 from claims.domain.stages import Stage
 from claims.models import Claim, ClaimFlag, Evidence, HeadOfLoss, Scheme, StaffAccess
 from claims.queries import caching, claim_page, dashboard, queues
@@ -88,9 +88,8 @@ class AssignedFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "none":
             return queryset.filter(assigned_to__isnull=True)
-        if value and value.isdecimal():
-            return queryset.filter(assigned_to_id=int(value))
-        return queryset
+        user_id = parse_id(value)
+        return queryset if user_id is None else queryset.filter(assigned_to_id=user_id)
 
 
 class FlagFilter(admin.SimpleListFilter):
@@ -482,34 +481,34 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         return [
             path("dashboard/", wrap(self.dashboard_view), name="claims_claim_dashboard"),
             path(
-                "<int:claim_id>/transition/",
+                "<id:claim_id>/transition/",
                 wrap(self.transition_view),
                 name="claims_claim_transition",
             ),
-            path("<int:claim_id>/assess/", wrap(self.assess_view), name="claims_claim_assess"),
-            path("<int:claim_id>/note/", wrap(self.note_view), name="claims_claim_note"),
+            path("<id:claim_id>/assess/", wrap(self.assess_view), name="claims_claim_assess"),
+            path("<id:claim_id>/note/", wrap(self.note_view), name="claims_claim_note"),
             path(
-                "<int:claim_id>/assign-to-me/",
+                "<id:claim_id>/assign-to-me/",
                 wrap(self.assign_to_me_view),
                 name="claims_claim_assign_to_me",
             ),
             path(
-                "<int:claim_id>/evidence/<int:evidence_id>/",
+                "<id:claim_id>/evidence/<id:evidence_id>/",
                 wrap(self.evidence_view),
                 name="claims_claim_evidence",
             ),
             path(
-                "<int:claim_id>/bank-details/",
+                "<id:claim_id>/bank-details/",
                 wrap(self.bank_details_view),
                 name="claims_claim_bank_details",
             ),
             path(
-                "<int:claim_id>/part-review/<int:review_id>/",
+                "<id:claim_id>/part-review/<id:review_id>/",
                 wrap(self.part_review_view),
                 name="claims_claim_part_review",
             ),
             path(
-                "<int:claim_id>/bank-details/confirm/",
+                "<id:claim_id>/bank-details/confirm/",
                 wrap(self.bank_details_confirm_view),
                 name="claims_claim_bank_details_confirm",
             ),
@@ -533,9 +532,12 @@ class ClaimAdmin(NoWritesMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        claim_id = parse_id(object_id)
+        if claim_id is None:
+            return None
         try:
-            return claim_page.claim_for_page(int(object_id), request.user)
-        except (ValueError, Claim.DoesNotExist):
+            return claim_page.claim_for_page(claim_id, request.user)
+        except Claim.DoesNotExist:
             return None
 
     def render_change_form(

@@ -108,7 +108,7 @@ class LetterAdmin(ReadOnlyLetterAdmin):
     def get_urls(self) -> list[Any]:
         return [
             path(
-                "<int:letter_id>/download/",
+                "<id:letter_id>/download/",
                 self.admin_site.admin_view(self.download_view),
                 name="claims_letter_download",
             ),

@@ -55,9 +55,9 @@ class PaymentBatchAdmin(NoWritesMixin, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("build/", wrap(self.build_view), name="claims_paymentbatch_build"),
-            path("<int:batch_id>/file/", wrap(self.file_view), name="claims_paymentbatch_file"),
+            path("<id:batch_id>/file/", wrap(self.file_view), name="claims_paymentbatch_file"),
             path(
-                "<int:batch_id>/payment/<int:payment_id>/",
+                "<id:batch_id>/payment/<id:payment_id>/",
                 wrap(self.decide_view),
                 name="claims_paymentbatch_decide",
             ),
