@@ -194,6 +194,7 @@ class StaffAccess(models.Model):
         EVIDENCE = "evidence", "Evidence file"
         BANK_DETAILS = "bank_details", "Full bank details"
         SUBJECT_ACCESS = "subject_access", "Subject access export"
+        LETTER = "letter", "Letter"
 
     # CASCADE: only the erasure of a draft deletes a claim, and it is recorded elsewhere.
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")

@@ -18,8 +18,9 @@ from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
+from claims.actions.access_audit import staff_access_record
 from claims.actions.letters import letter_batch_create
-from claims.models import Claim, Letter, LetterBatch, LetterRequest
+from claims.models import Claim, Letter, LetterBatch, LetterRequest, StaffAccess
 from claims.queries.letters import letter_batch_progress
 from claims.staff.mixins import NoWritesMixin
 
@@ -119,6 +120,11 @@ class LetterAdmin(ReadOnlyLetterAdmin):
         letter = get_object_or_404(Letter.objects.select_related("claim"), pk=letter_id)
         if not self.has_view_permission(request, letter):
             raise PermissionDenied
+        # A letter names the claimant and their award: each download is a look at the claim.
+        staff_access_record(
+            claim_id=letter.claim_id, user=request.user, what=StaffAccess.What.LETTER,
+            object_id=letter.pk,
+        )  # fmt: skip
         response = FileResponse(
             letter.file.open("rb"),
             as_attachment=True,

@@ -24,7 +24,7 @@ from claims.delivery.letters import (
 from claims.domain import roles
 from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.domain.stages import LetterKind, Stage
-from claims.models import Letter, LetterBatch, LetterRequest
+from claims.models import Letter, LetterBatch, LetterRequest, StaffAccess
 from claims.queries.letters import letter_batch_progress
 from tests.support.factories import claim_in_stage, staff
 from tests.support.letters import make_pending_letters, pdf_text
@@ -256,12 +256,18 @@ def test_staff_with_a_role_download_letters_from_the_admin(client, people, role,
 
     response = client.get(reverse("admin:claims_letter_download", args=[letter.pk]))
 
+    looks = StaffAccess.objects.filter(what=StaffAccess.What.LETTER, object_id=letter.pk)
     if allowed:
         assert response.status_code == 200
         assert response["Content-Disposition"].startswith("attachment;")
         assert response["X-Content-Type-Options"] == "nosniff"
+        # Each download is in the staff access log, as a look at the claim (issue 17).
+        assert list(looks.values_list("claim_id", "user__username")) == [
+            (claim.pk, response.wsgi_request.user.username)
+        ]
     else:
         assert response.status_code == 403
+        assert not looks.exists()
 
 
 def test_only_senior_caseworkers_and_scheme_administrators_may_make_letters_again():
