@@ -411,7 +411,9 @@ def claim_page(claim: Claim, user: Any) -> ClaimPage:
     # the batch it went in.
     letters: list[Letter] = []
     if "claims.view_letter" in perms and (heads or messages):
-        letters = list(Letter.objects.filter(claim=claim).order_by("-created_at", "-id"))
+        letters = list(
+            Letter.objects.filter(claim=claim).exclude(file="").order_by("-created_at", "-id")
+        )
     payments: list[Payment] = []
     if "claims.manage_payments" in perms:
         payments = list(

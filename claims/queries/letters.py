@@ -43,4 +43,4 @@ def letter_batch_progress(batch: LetterBatch) -> dict[str, int]:
 
 def claimant_letters(claim: Claim) -> list[Letter]:
     """The letters a claimant sees on their page, newest first."""
-    return list(claim.letters.order_by("-created_at", "-id"))
+    return list(claim.letters.exclude(file="").order_by("-created_at", "-id"))

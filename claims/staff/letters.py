@@ -42,7 +42,7 @@ def letter_links(claim: Claim) -> str:
             letter.created_at.strftime("%-d %b %Y %H:%M"),
             filesizeformat(letter.size),
         )
-        for letter in claim.letters.order_by("-created_at", "-id")
+        for letter in claim.letters.exclude(file="").order_by("-created_at", "-id")
     ]
     if not rows:
         return "No letters yet."
@@ -120,6 +120,8 @@ class LetterAdmin(ReadOnlyLetterAdmin):
         letter = get_object_or_404(Letter.objects.select_related("claim"), pk=letter_id)
         if not self.has_view_permission(request, letter):
             raise PermissionDenied
+        if not letter.file:
+            raise Http404("This letter was erased with the claim's personal data.")
         # A letter names the claimant and their award: each download is a look at the claim.
         staff_access_record(
             claim_id=letter.claim_id, user=request.user, what=StaffAccess.What.LETTER,

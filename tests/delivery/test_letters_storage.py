@@ -3,16 +3,19 @@ who may download it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from claims import outbox
 from claims.actions import casework
 from claims.actions.access import access_link_issue
 from claims.actions.letters import letter_batch_create
+from claims.actions.privacy import claim_retention_erase
 from claims.delivery import letter_pdf, letter_tasks
 from claims.delivery.letter_samples import sample_claim_with_offer
 from claims.delivery.letters import (
@@ -25,7 +28,7 @@ from claims.domain import roles
 from claims.domain.letters import AUTOMATIC_LETTERS
 from claims.domain.stages import LetterKind, Stage
 from claims.models import Letter, LetterBatch, LetterRequest, StaffAccess
-from claims.queries.letters import letter_batch_progress
+from claims.queries.letters import claimant_letters, letter_batch_progress
 from tests.support.factories import claim_in_stage, staff
 from tests.support.letters import make_pending_letters, pdf_text
 
@@ -418,3 +421,22 @@ def test_a_worker_process_taking_letters_loads_fonts_and_styles_as_it_starts(
         assert (gc.get_freeze_count() > 0) is loads
     finally:
         gc.unfreeze()
+
+
+def test_a_letter_erased_with_its_claim_is_gone_not_a_server_error(client, people):
+    """Retention erasure removes a closed claim's letter files and keeps their records:
+    the download answers 404, and the claim page no longer links to it (issue 17)."""
+    claim = claim_in_stage(Stage.CLOSED, people=people)
+    letters = make_pending_letters(claim)
+    claim_retention_erase(claim_id=claim.pk, now=timezone.now() + dt.timedelta(days=365 * 20))
+    assert Letter.objects.filter(claim=claim).count() == len(letters)  # the records stay
+    assert not Letter.objects.filter(claim=claim).exclude(file="").exists()  # the files go
+    client.force_login(staff(roles.SENIOR_CASEWORKER))
+
+    page = client.get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
+
+    for letter in letters:
+        url = reverse("admin:claims_letter_download", args=[letter.pk])
+        assert client.get(url).status_code == 404
+        assert url not in page
+    assert not claimant_letters(claim)

@@ -277,7 +277,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 def letter_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """One of the claimant's own letters, as a PDF."""
     claim: Claim = request.claim  # type: ignore[attr-defined]
-    letter = claim.letters.filter(pk=pk).first()
+    letter = claim.letters.filter(pk=pk).exclude(file="").first()
     if letter is None:
         raise Http404("No such letter on your claim.")
     return _attachment(letter.file, letter.download_name, "application/pdf")
