@@ -41,6 +41,7 @@ from claims.models import (
     Scheme,
 )
 from claims.queries.funds import FundSummary, fund_summary_cached
+from claims.queries.letters import claimant_letters
 from claims.queries.queues import OPEN_STAGES, due_by, working_days_in_stage
 
 TRANSITION_LABELS: dict[str, str] = {
@@ -411,9 +412,7 @@ def claim_page(claim: Claim, user: Any) -> ClaimPage:
     # the batch it went in.
     letters: list[Letter] = []
     if "claims.view_letter" in perms and (heads or messages):
-        letters = list(
-            Letter.objects.filter(claim=claim).exclude(file="").order_by("-created_at", "-id")
-        )
+        letters = claimant_letters(claim)
     payments: list[Payment] = []
     if "claims.manage_payments" in perms:
         payments = list(

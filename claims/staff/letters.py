@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from claims.actions.access_audit import staff_access_record
 from claims.actions.letters import letter_batch_create
@@ -31,25 +31,6 @@ if TYPE_CHECKING:
 
 def letter_download_url(letter: Letter) -> str:
     return reverse("admin:claims_letter_download", args=[letter.pk])
-
-
-def letter_links(claim: Claim) -> str:
-    """The claim's letters as download links, newest first: for the staff claim page."""
-    rows = [
-        (
-            letter_download_url(letter),
-            f"{letter.get_kind_display()} v{letter.version}",
-            letter.created_at.strftime("%-d %b %Y %H:%M"),
-            filesizeformat(letter.size),
-        )
-        for letter in claim.letters.exclude(file="").order_by("-created_at", "-id")
-    ]
-    if not rows:
-        return "No letters yet."
-    return format_html(
-        "<ul>{}</ul>",
-        format_html_join("", '<li><a href="{}">{}</a> · {} · {} PDF</li>', rows),
-    )
 
 
 @admin.action(
